@@ -1,0 +1,130 @@
+"""Versioned schema migrations of the embedded store.
+
+Each migration runs inside the transaction that records it, so a store is always at
+exactly one schema version. New versions append to MIGRATIONS; a released migration is
+never edited, so that every existing store walks the same path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timezone
+
+from sqlalchemy.engine import Connection
+
+from data import geopackage
+from data.schema import LAYERS, STORAGE_SRID, TABLES, Layer, Table
+
+MIGRATIONS_TABLE = "gridsight_migrations"
+
+
+def _column_ddl(table: Table) -> str:
+    parts = []
+    for col in table.columns:
+        spec = f'"{col.name}" {col.sql_type}'
+        if not col.nullable:
+            spec += " NOT NULL"
+        if col.unique:
+            spec += " UNIQUE"
+        parts.append(spec)
+    return ", ".join(parts)
+
+
+def _create_indexes(conn: Connection, table: Table) -> None:
+    for column in table.indexed:
+        conn.exec_driver_sql(
+            f'CREATE INDEX "idx_{table.name}_{column}" ON "{table.name}" ("{column}")'
+        )
+
+
+def _register_contents(conn: Connection, table: Table, data_type: str) -> None:
+    conn.exec_driver_sql(
+        "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, srs_id)"
+        " VALUES (?, ?, ?, ?, ?)",
+        (table.name, data_type, table.name, table.description,
+         STORAGE_SRID if data_type == "features" else None),
+    )
+
+
+def create_layer(conn: Connection, layer: Layer) -> None:
+    """Create a GeoPackage feature table with its R-tree index and triggers."""
+    conn.exec_driver_sql(
+        f'CREATE TABLE "{layer.name}" (fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, '
+        f'geom {layer.geometry_type}, {_column_ddl(layer)})'
+    )
+    _register_contents(conn, layer, "features")
+    conn.exec_driver_sql(
+        "INSERT INTO gpkg_geometry_columns VALUES (?, 'geom', ?, ?, 0, 0)",
+        (layer.name, layer.geometry_type, STORAGE_SRID),
+    )
+    rtree = geopackage.rtree_name(layer.name)
+    conn.exec_driver_sql(f'CREATE VIRTUAL TABLE "{rtree}" USING rtree(id, minx, maxx, miny, maxy)')
+    conn.exec_driver_sql(
+        "INSERT INTO gpkg_extensions VALUES (?, 'geom', 'gpkg_rtree_index', "
+        "'http://www.geopackage.org/spec120/#extension_rtree', 'write-only')",
+        (layer.name,),
+    )
+    for ddl in geopackage.rtree_trigger_ddl(layer.name):
+        conn.exec_driver_sql(ddl)
+    _create_indexes(conn, layer)
+
+
+def create_table(conn: Connection, table: Table) -> None:
+    """Create an application table, registered as GeoPackage 'attributes' so GIS tools list it."""
+    conn.exec_driver_sql(
+        f'CREATE TABLE "{table.name}" (fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, '
+        f"{_column_ddl(table)})"
+    )
+    _register_contents(conn, table, "attributes")
+    _create_indexes(conn, table)
+
+
+def _initial_schema(conn: Connection) -> None:
+    conn.exec_driver_sql(f"PRAGMA application_id = {geopackage.APPLICATION_ID}")
+    conn.exec_driver_sql(f"PRAGMA user_version = {geopackage.USER_VERSION}")
+    for ddl in geopackage.CORE_DDL:
+        conn.exec_driver_sql(ddl)
+    conn.exec_driver_sql(
+        "INSERT OR IGNORE INTO gpkg_spatial_ref_sys VALUES (?, ?, ?, ?, ?, ?)",
+        geopackage.SPATIAL_REF_ROWS,
+    )
+    for layer in LAYERS.values():
+        create_layer(conn, layer)
+    for table in TABLES.values():
+        create_table(conn, table)
+
+
+# (version, description, function). Append only.
+MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
+    (1, "GeoPackage core, spatial layers and ticket tables", _initial_schema),
+]
+
+LATEST_VERSION = MIGRATIONS[-1][0]
+
+
+def current_version(conn: Connection) -> int:
+    row = conn.exec_driver_sql(f'SELECT max(version) FROM "{MIGRATIONS_TABLE}"').fetchone()
+    return row[0] or 0
+
+
+def ensure_migrations_table(conn: Connection) -> None:
+    conn.exec_driver_sql(
+        f'CREATE TABLE IF NOT EXISTS "{MIGRATIONS_TABLE}" ('
+        "version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL)"
+    )
+
+
+def apply_pending(conn: Connection) -> list[int]:
+    """Apply every migration newer than the store's version; return the versions applied."""
+    applied = []
+    have = current_version(conn)
+    for version, description, function in MIGRATIONS:
+        if version <= have:
+            continue
+        function(conn)
+        conn.exec_driver_sql(
+            f'INSERT INTO "{MIGRATIONS_TABLE}" VALUES (?, ?, ?)',
+            (version, description, datetime.now(timezone.utc).isoformat(timespec="seconds")),
+        )
+        applied.append(version)
+    return applied

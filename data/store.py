@@ -1,0 +1,363 @@
+"""The embedded store: one GeoPackage file holding the map layers and the ticket tables.
+
+Access goes through SQLAlchemy so that a PostgreSQL + PostGIS backend for multi-seat
+centres can sit behind the same `Store` interface later; what is GeoPackage-specific
+(geometry blobs, R-tree maintenance) stays in `data.geopackage` and here.
+
+Every write is one SQLite transaction in WAL mode with full sync: a crash at any
+moment leaves either the whole change or none of it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from data import geopackage, migrations
+from data.schema import LAYERS, STORAGE_SRID, TABLES, Layer, Table
+
+# Appends smaller than this go through the R-tree triggers; larger writes drop the
+# triggers and fill the index in one pass, which is an order of magnitude faster.
+BULK_ROWS = 2000
+
+_POINT, _LINESTRING, _POLYGON, _MULTIPOLYGON = (
+    shapely.GeometryType.POINT, shapely.GeometryType.LINESTRING,
+    shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON,
+)
+# Geometry types a layer takes; polygons are promoted to multipolygons on write.
+_ACCEPTED_TYPES = {
+    "POINT": {_POINT},
+    "LINESTRING": {_LINESTRING},
+    "MULTIPOLYGON": {_POLYGON, _MULTIPOLYGON},
+}
+
+
+class StoreError(Exception):
+    """The store cannot do what was asked; the message says why, nothing was changed."""
+
+
+class Transaction:
+    """Writes that land together or not at all."""
+
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def write_layer(self, name: str, frame: gpd.GeoDataFrame, mode: str = "append") -> int:
+        """Write features into a spatial layer; `replace` empties the layer first."""
+        layer = _layer(name)
+        if mode not in ("append", "replace"):
+            raise StoreError(f"unknown write mode {mode!r}: use 'append' or 'replace'")
+        geoms, values = _conform_features(layer, frame)
+        _write_features(self.conn, layer, geoms, values, replace=mode == "replace")
+        return len(geoms)
+
+    def insert_rows(self, name: str, rows: pd.DataFrame | list[dict]) -> int:
+        """Append rows to an application table."""
+        table = _table(name)
+        frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows))
+        values = _conform_attributes(table, frame)
+        if not values:
+            return 0
+        columns = ", ".join(f'"{c}"' for c in table.column_names)
+        marks = ", ".join("?" * len(table.column_names))
+        self.conn.exec_driver_sql(f'INSERT INTO "{name}" ({columns}) VALUES ({marks})', values)
+        return len(values)
+
+    def execute(self, sql: str, params=()):
+        """Run one SQL statement inside this transaction (for the workflow's own updates)."""
+        return self.conn.exec_driver_sql(sql, params)
+
+
+class Store:
+    """A gridsight store in one GeoPackage file."""
+
+    def __init__(self, path: Path, engine: Engine):
+        self.path = path
+        self._engine = engine
+
+    @classmethod
+    def create(cls, path: str | Path) -> "Store":
+        path = Path(path)
+        if path.exists():
+            raise StoreError(f"{path} already exists; refusing to overwrite it")
+        if not path.parent.is_dir():
+            raise StoreError(f"folder {path.parent} does not exist")
+        return cls._connect(path)
+
+    @classmethod
+    def open(cls, path: str | Path) -> "Store":
+        path = Path(path)
+        if not path.is_file():
+            raise StoreError(f"store {path} does not exist")
+        store = cls(path, _make_engine(path))
+        try:
+            with store._engine.connect() as conn:
+                tables = {r[0] for r in conn.exec_driver_sql(
+                    "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        except SQLAlchemyError as err:
+            store.close()
+            raise StoreError(f"{path} is not a GeoPackage/SQLite file ({_reason(err)})") from None
+        if migrations.MIGRATIONS_TABLE not in tables:
+            store.close()
+            raise StoreError(f"{path} is not a gridsight store (no {migrations.MIGRATIONS_TABLE} table)")
+        store._migrate()
+        return store
+
+    @classmethod
+    def _connect(cls, path: Path) -> "Store":
+        store = cls(path, _make_engine(path))
+        store._migrate()
+        return store
+
+    def _migrate(self) -> None:
+        with self.transaction() as tx:
+            migrations.ensure_migrations_table(tx.conn)
+            version = migrations.current_version(tx.conn)
+            if version > migrations.LATEST_VERSION:
+                raise StoreError(
+                    f"{self.path} has schema version {version}, newer than this gridsight "
+                    f"({migrations.LATEST_VERSION}); upgrade gridsight"
+                )
+            applied = migrations.apply_pending(tx.conn)
+        if applied:
+            # GDAL reads the GeoPackage header straight from the main file, not the WAL.
+            with self._engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    @property
+    def schema_version(self) -> int:
+        with self._engine.connect() as conn:
+            return migrations.current_version(conn)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        """One write transaction (BEGIN IMMEDIATE: writers queue instead of deadlocking)."""
+        try:
+            with self._engine.connect().execution_options(gridsight_write=True) as conn:
+                with conn.begin():
+                    yield Transaction(conn)
+        except sqlite3.IntegrityError as err:
+            raise StoreError(f"refused by the store: {err}") from None
+        except SQLAlchemyError as err:
+            raise StoreError(f"store write failed, nothing was changed: {_reason(err)}") from None
+
+    def write_layer(self, name: str, frame: gpd.GeoDataFrame, mode: str = "append") -> int:
+        with self.transaction() as tx:
+            return tx.write_layer(name, frame, mode)
+
+    def insert_rows(self, name: str, rows) -> int:
+        with self.transaction() as tx:
+            return tx.insert_rows(name, rows)
+
+    def read_layer(
+        self,
+        name: str,
+        bbox: tuple[float, float, float, float] | None = None,
+        where: str | None = None,
+        params: tuple = (),
+    ) -> gpd.GeoDataFrame:
+        """Read a spatial layer, optionally only features whose box meets `bbox` (lon/lat)."""
+        layer = _layer(name)
+        columns = ", ".join(f't."{c}"' for c in layer.column_names)
+        sql = f'SELECT t.fid, t.geom, {columns} FROM "{name}" t'
+        clauses, args = [], list(params)
+        if bbox is not None:
+            rtree = geopackage.rtree_name(name)
+            clauses.append(
+                f't.fid IN (SELECT id FROM "{rtree}" WHERE maxx >= ? AND minx <= ? AND maxy >= ? AND miny <= ?)'
+            )
+            args += [bbox[0], bbox[2], bbox[1], bbox[3]]
+        if where:
+            clauses.append(f"({where})")
+        if clauses:
+            sql += " WHERE " + " AND ".join(clauses)
+        sql += " ORDER BY t.fid"
+        with self._engine.connect() as conn:
+            rows = conn.exec_driver_sql(sql, tuple(args)).fetchall()
+        frame = pd.DataFrame.from_records(rows, columns=["fid", "geom", *layer.column_names])
+        geometry = geopackage.decode(frame.pop("geom").to_numpy())
+        return gpd.GeoDataFrame(frame, geometry=geometry, crs=f"EPSG:{STORAGE_SRID}")
+
+    def read_table(self, name: str, where: str | None = None, params: tuple = ()) -> pd.DataFrame:
+        table = _table(name)
+        columns = ", ".join(f'"{c}"' for c in table.column_names)
+        sql = f'SELECT fid, {columns} FROM "{name}"' + (f" WHERE {where}" if where else "")
+        with self._engine.connect() as conn:
+            rows = conn.exec_driver_sql(sql + " ORDER BY fid", params).fetchall()
+        return pd.DataFrame.from_records(rows, columns=["fid", *table.column_names])
+
+    def count(self, name: str) -> int:
+        _layer_or_table(name)
+        with self._engine.connect() as conn:
+            return conn.exec_driver_sql(f'SELECT count(*) FROM "{name}"').scalar_one()
+
+    def query(self, sql: str, params: tuple = ()) -> list[tuple]:
+        """Run a read-only query (for statistics and checks)."""
+        with self._engine.connect() as conn:
+            return conn.exec_driver_sql(sql, params).fetchall()
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _reason(err: Exception) -> str:
+    orig = getattr(err, "orig", None)
+    return str(orig if orig is not None else err).splitlines()[0]
+
+
+def _make_engine(path: Path) -> Engine:
+    engine = create_engine(
+        f"sqlite:///{path}",
+        connect_args={"check_same_thread": False, "timeout": 30},
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):
+        # We issue BEGIN ourselves (pysqlite's implicit transactions skip DDL).
+        dbapi_conn.isolation_level = None
+        geopackage.register_functions(dbapi_conn)
+        for pragma in ("journal_mode = WAL", "synchronous = FULL", "foreign_keys = ON", "cache_size = -262144"):
+            dbapi_conn.execute(f"PRAGMA {pragma}")
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        write = conn.get_execution_options().get("gridsight_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine
+
+
+def _layer(name: str) -> Layer:
+    if name not in LAYERS:
+        raise StoreError(f"no layer {name!r}; layers are {', '.join(LAYERS)}")
+    return LAYERS[name]
+
+
+def _table(name: str) -> Table:
+    if name not in TABLES:
+        raise StoreError(f"no table {name!r}; tables are {', '.join(TABLES)}")
+    return TABLES[name]
+
+
+def _layer_or_table(name: str) -> Table:
+    return LAYERS.get(name) or _table(name)
+
+
+def _column_values(series: pd.Series, sql_type: str) -> list:
+    """Plain Python values for SQLite (numpy scalars are not accepted), NaN/NA as NULL."""
+    missing = series.isna().to_numpy()
+    if sql_type == "INTEGER":
+        numbers = pd.to_numeric(series, errors="coerce")
+        bad = numbers.isna().to_numpy() & ~missing
+        if bad.any():
+            raise StoreError(f"column {series.name!r} needs whole numbers, got {series[bad].iloc[0]!r}")
+        if not np.all(np.mod(numbers.fillna(0).to_numpy(dtype=float), 1) == 0):
+            raise StoreError(f"column {series.name!r} needs whole numbers")
+        values = numbers.fillna(0).astype("int64").tolist()
+    elif sql_type == "REAL":
+        numbers = pd.to_numeric(series, errors="coerce")
+        bad = numbers.isna().to_numpy() & ~missing
+        if bad.any():
+            raise StoreError(f"column {series.name!r} needs numbers, got {series[bad].iloc[0]!r}")
+        values = numbers.fillna(0.0).astype(float).tolist()
+    else:
+        values = series.astype(object).tolist()
+        values = [v if isinstance(v, str) else (None if m else str(v)) for v, m in zip(values, missing)]
+    if missing.any():
+        values = [None if m else v for v, m in zip(values, missing)]
+    return values
+
+
+def _conform_attributes(table: Table, frame: pd.DataFrame) -> list[tuple]:
+    columns = []
+    for col in table.columns:
+        if col.name in frame.columns:
+            values = _column_values(frame[col.name], col.sql_type)
+        else:
+            values = [None] * len(frame)
+        if not col.nullable and any(v is None for v in values):
+            raise StoreError(f"{table.name}: column {col.name!r} must be given for every row")
+        columns.append(values)
+    return list(zip(*columns))
+
+
+def _conform_features(layer: Layer, frame: gpd.GeoDataFrame) -> tuple[np.ndarray, list[tuple]]:
+    if not isinstance(frame, gpd.GeoDataFrame):
+        raise StoreError(f"{layer.name}: expected a GeoDataFrame")
+    if frame.crs is not None and frame.crs.to_epsg() not in (STORAGE_SRID, 4490):
+        frame = frame.to_crs(STORAGE_SRID)
+    geoms = np.asarray(frame.geometry.values, dtype=object)
+    type_ids = shapely.get_type_id(geoms)  # -1 where missing
+    found = {shapely.GeometryType(t) for t in np.unique(type_ids[type_ids >= 0]).tolist()}
+    wrong = found - _ACCEPTED_TYPES[layer.geometry_type]
+    if wrong:
+        raise StoreError(
+            f"{layer.name}: geometries must be {layer.geometry_type}, got {sorted(t.name for t in wrong)}"
+        )
+    if layer.geometry_type == "MULTIPOLYGON" and _POLYGON in found:
+        geoms = geoms.copy()
+        polygons = type_ids == _POLYGON
+        geoms[polygons] = shapely.multipolygons(geoms[polygons], indices=np.arange(polygons.sum()))
+    return geoms, _conform_attributes(layer, frame)
+
+
+def _write_features(conn: Connection, layer: Layer, geoms: np.ndarray, values: list[tuple], replace: bool) -> None:
+    name = layer.name
+    rtree = geopackage.rtree_name(name)
+    bulk = replace or len(geoms) >= BULK_ROWS
+    if bulk:
+        for trigger in geopackage.rtree_trigger_names(name):
+            conn.exec_driver_sql(f'DROP TRIGGER IF EXISTS "{trigger}"')
+    if replace:
+        conn.exec_driver_sql(f'DELETE FROM "{name}"')
+        conn.exec_driver_sql(f'DELETE FROM "{rtree}"')
+    start = conn.exec_driver_sql(f'SELECT coalesce(max(fid), 0) FROM "{name}"').scalar_one()
+    start = max(start, conn.exec_driver_sql(
+        "SELECT coalesce(max(seq), 0) FROM sqlite_sequence WHERE name = ?", (name,)).scalar_one())
+    fids = np.arange(start + 1, start + 1 + len(geoms))
+    blobs = geopackage.encode(geoms, STORAGE_SRID)
+    columns = ", ".join(f'"{c}"' for c in layer.column_names)
+    marks = ", ".join("?" * (len(layer.column_names) + 2))
+    rows = [(int(f), b, *v) for f, b, v in zip(fids, blobs, values)]
+    if rows:
+        conn.exec_driver_sql(f'INSERT INTO "{name}" (fid, geom, {columns}) VALUES ({marks})', rows)
+    if bulk:
+        indexed = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+        bounds = shapely.bounds(geoms[indexed])
+        boxes = np.column_stack([fids[indexed], bounds[:, 0], bounds[:, 2], bounds[:, 1], bounds[:, 3]])
+        if len(boxes):
+            conn.exec_driver_sql(
+                f'INSERT INTO "{rtree}" VALUES (?, ?, ?, ?, ?)',
+                [(int(r[0]), *map(float, r[1:])) for r in boxes],
+            )
+        for ddl in geopackage.rtree_trigger_ddl(name):
+            conn.exec_driver_sql(ddl)
+    _update_contents(conn, name)
+
+
+def _update_contents(conn: Connection, name: str) -> None:
+    rtree = geopackage.rtree_name(name)
+    conn.exec_driver_sql(
+        f'UPDATE gpkg_contents SET last_change = ?, '
+        f'min_x = (SELECT min(minx) FROM "{rtree}"), max_x = (SELECT max(maxx) FROM "{rtree}"), '
+        f'min_y = (SELECT min(miny) FROM "{rtree}"), max_y = (SELECT max(maxy) FROM "{rtree}") '
+        f"WHERE table_name = ?",
+        (datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"), name),
+    )
