@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -100,17 +100,16 @@ class Store:
         path = Path(path)
         if not path.is_file():
             raise StoreError(f"store {path} does not exist")
-        store = cls(path, _make_engine(path))
+        # Look before connecting for real: the engine switches the file to WAL, which a
+        # file we then refuse must not undergo.
         try:
-            with store._engine.connect() as conn:
-                tables = {r[0] for r in conn.exec_driver_sql(
-                    "SELECT name FROM sqlite_master WHERE type = 'table'")}
-        except SQLAlchemyError as err:
-            store.close()
-            raise StoreError(f"{path} is not a GeoPackage/SQLite file ({_reason(err)})") from None
+            with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as probe:
+                tables = {r[0] for r in probe.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        except sqlite3.DatabaseError as err:
+            raise StoreError(f"{path} is not a GeoPackage/SQLite file ({err})") from None
         if migrations.MIGRATIONS_TABLE not in tables:
-            store.close()
             raise StoreError(f"{path} is not a gridsight store (no {migrations.MIGRATIONS_TABLE} table)")
+        store = cls(path, _make_engine(path))
         store._migrate()
         return store
 

@@ -6,6 +6,8 @@ import json
 import sys
 from typing import Any
 
+from data.store import Store, StoreError
+
 
 class CliError(Exception):
     """A problem the user can act on: printed as one line, never as a traceback."""
@@ -18,3 +20,11 @@ class CliError(Exception):
 def print_json(value: Any) -> None:
     json.dump(value, sys.stdout, ensure_ascii=False, indent=2)
     sys.stdout.write("\n")
+
+
+def open_store(path):
+    """Open an existing store for a command, turning store problems into a CLI message."""
+    try:
+        return Store.open(path)
+    except StoreError as err:
+        raise CliError(str(err)) from None

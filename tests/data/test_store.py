@@ -202,3 +202,23 @@ def test_killed_writer_leaves_old_or_new_state_never_half(tmp_path):
         count = s.count("incidents")
         assert count in (100, 200_000)
         assert s.query("SELECT count(*) FROM rtree_incidents_geom")[0][0] == count
+
+
+def test_ogrinfo_opens_the_store_as_is(store):
+    store.write_layer("grids", grids_frame())
+    result = subprocess.run(
+        ["ogrinfo", "-so", "-ro", str(store.path), "grids"], capture_output=True, text=True, check=True
+    )
+    assert "Feature Count: 3" in result.stdout
+    assert "Geometry: Multi Polygon" in result.stdout
+    assert "ERROR" not in result.stderr
+
+
+def test_refusing_a_foreign_file_leaves_its_bytes_alone(tmp_path):
+    foreign = tmp_path / "foreign.gpkg"
+    pyogrio.write_dataframe(grids_frame(1), foreign, layer="x")
+    before = foreign.read_bytes()
+    with pytest.raises(StoreError):
+        Store.open(foreign)
+    assert foreign.read_bytes() == before
+    assert not (tmp_path / "foreign.gpkg-wal").exists()
