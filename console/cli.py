@@ -13,7 +13,7 @@ import sys
 from console.commands import CliError
 
 # Modules under console.commands, each adding one top-level subcommand.
-COMMAND_MODULES = ("demo", "grids", "locate", "crs", "console")
+COMMAND_MODULES = ("demo", "grids", "locate", "crs", "roads", "recommend", "isochrone", "console")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,6 +35,10 @@ def main(argv: list[str] | None = None) -> int:
     except CliError as err:
         print(f"gridsight: {err}", file=sys.stderr)
         return err.exit_code
+    except BrokenPipeError:
+        # The reader (e.g. `| head`) went away; nothing more to say to it.
+        sys.stdout = None
+        return 0
     except KeyboardInterrupt:
         print("gridsight: interrupted", file=sys.stderr)
         return 130

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 from typing import Any
 
@@ -28,3 +29,20 @@ def open_store(path):
         return Store.open(path)
     except StoreError as err:
         raise CliError(str(err)) from None
+
+
+def parse_degrees(text: str, what: str, limit: float) -> float:
+    """A longitude or latitude typed by the user (parsed here, not by argparse, for a clear message)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise CliError(f"{what} {text!r} is not a number")
+    if abs(value) > limit:
+        raise CliError(f"{what} {text!r} is outside -{limit:g}..{limit:g} degrees")
+    return value
+
+
+def parse_lonlat(lon: str, lat: str) -> tuple[float, float]:
+    return parse_degrees(lon, "longitude", 180.0), parse_degrees(lat, "latitude", 90.0)

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import math
 
-from console.commands import CliError, print_json
+from console.commands import CliError, parse_lonlat, print_json
 from gis.crs import CRS_NAMES, convert
 
 _CRS_HELP = f"one of: {', '.join(CRS_NAMES)}"
@@ -32,8 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_convert(args: argparse.Namespace) -> int:
-    lon = _parse_degrees(args.lon, "longitude", 180.0)
-    lat = _parse_degrees(args.lat, "latitude", 90.0)
+    lon, lat = parse_lonlat(args.lon, args.lat)
     try:
         out_lon, out_lat = convert(lon, lat, args.src, args.dst)
     except ValueError as err:
@@ -43,15 +41,3 @@ def run_convert(args: argparse.Namespace) -> int:
     else:
         print(f"{float(out_lon)} {float(out_lat)}")
     return 0
-
-
-def _parse_degrees(text: str, what: str, limit: float) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value):
-        raise CliError(f"{what} {text!r} is not a number")
-    if abs(value) > limit:
-        raise CliError(f"{what} {text!r} is outside -{limit:g}..{limit:g} degrees")
-    return value

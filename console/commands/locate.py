@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from console.commands import CliError, open_store, print_json
+from console.commands import CliError, open_store, parse_lonlat, print_json
 from gis.crs import CRS_NAMES, to_wgs84
 from gis.locate import OUTSIDE, GridIndex
 
@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
         return _locate_csv(args)
     if args.lon is None or args.lat is None:
         raise CliError("give LON LAT, or --csv IN --out OUT")
-    lon, lat = _number(args.lon, "longitude"), _number(args.lat, "latitude")
+    lon, lat = parse_lonlat(args.lon, args.lat)
     index = load_index(args.db)
     wlon, wlat = to_wgs84(lon, lat, args.crs)
     hits = index.path(float(wlon), float(wlat))
@@ -68,16 +68,6 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(f"{lon} {lat} is outside every grid")
     return 0
-
-
-def _number(text: str, what: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise CliError(f"{what} {text!r} is not a number") from None
-    if not np.isfinite(value):
-        raise CliError(f"{what} {text!r} is not a finite number")
-    return value
 
 
 def _pick_field(columns: list[str], given: str | None, candidates: tuple[str, ...], what: str) -> str:
