@@ -1,0 +1,103 @@
+"""Reachable areas by road in N minutes (the "1-3-5 minute rapid-response circles") and
+the parts of a district that no on-duty unit reaches in time.
+
+Method (a "trimmed service area", as desktop GIS draws it): one forward Dijkstra from
+the start (or from every unit at once) bounded by the largest band; for each band the
+reached parts of the roads are collected, including the partial segment where the time
+runs out, and buffered by a trim distance, the distance one still covers on foot from
+the road. Everything is computed in the graph's metric projection and returned in
+lon/lat.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import shapely
+from shapely.ops import substring
+
+from gis.roadgraph import RoadGraph
+
+TRIM_M = 100.0
+
+
+def reached_roads(graph: RoadGraph, seconds: np.ndarray, budget_s: float, starts=()) -> np.ndarray:
+    """Projected road pieces reached within `budget_s`, given node times from a forward search.
+
+    `starts` are (segment, fraction, offset_s) of the search's start points, whose own
+    segment is reached straight from the point rather than from its ends."""
+    seg_seconds = graph.seg_seconds
+    # Fraction of each segment covered from its start node (digitised direction) and
+    # from its end node (against it; only on two-way segments).
+    from_start = np.clip((budget_s - seconds[graph.seg_from]) / seg_seconds, 0, 1)
+    from_end = np.where(graph.seg_oneway, 0.0, np.clip((budget_s - seconds[graph.seg_to]) / seg_seconds, 0, 1))
+    whole = from_start + from_end >= 1
+    pieces = [graph.lines[whole]]
+    intervals = [(s, 0.0, from_start[s]) for s in np.flatnonzero(~whole & (from_start > 0))]
+    intervals += [(s, 1.0 - from_end[s], 1.0) for s in np.flatnonzero(~whole & (from_end > 0))]
+    for segment, fraction, offset in starts:
+        reach = max(budget_s - offset, 0.0) / seg_seconds[segment]
+        behind = 0.0 if graph.seg_oneway[segment] else reach
+        intervals.append((segment, max(fraction - behind, 0.0), min(fraction + reach, 1.0)))
+    pieces.append(np.array([substring(graph.lines[s], a, b, normalized=True) for s, a, b in intervals], dtype=object))
+    return np.concatenate(pieces)
+
+
+def band_polygons(graph: RoadGraph, seconds: np.ndarray, minutes, starts=(), trim_m: float = TRIM_M) -> list:
+    """One projected (multi)polygon per band: the trimmed area around the roads reached."""
+    polygons = []
+    for band in minutes:
+        roads = reached_roads(graph, seconds, band * 60.0, starts)
+        # A piece of zero length comes back from substring as a point.
+        roads = roads[(shapely.get_type_id(roads) == shapely.GeometryType.LINESTRING) & ~shapely.is_empty(roads)]
+        polygons.append(shapely.buffer(shapely.multilinestrings(roads), trim_m, quad_segs=4)
+                        if len(roads) else shapely.Polygon())
+    return polygons
+
+
+def isochrones(router, lon: float, lat: float, minutes, trim_m: float = TRIM_M) -> dict:
+    """GeoJSON FeatureCollection: one feature per band, largest first so that smaller
+    bands stay visible when drawn in order. Areas are cumulative (5 min contains 3 min)."""
+    place = router.place(lon, lat)
+    minutes = sorted(set(float(m) for m in minutes))
+    search = router.graph.search_from(place.segment, place.fraction, place.access_s, max(minutes) * 60.0)
+    starts = [(place.segment, place.fraction, place.access_s)]
+    polygons = band_polygons(router.graph, search.seconds, minutes, starts, trim_m)
+    features = [
+        _feature(router.graph, polygon, {"minutes": m, "area_km2": round(polygon.area / 1e6, 4)})
+        for m, polygon in zip(minutes, polygons)
+    ]
+    return {"type": "FeatureCollection", "features": features[::-1]}
+
+
+def coverage(router, area_lonlat, minutes, kinds, statuses=("on_duty",), trim_m: float = TRIM_M) -> dict:
+    """GeoJSON FeatureCollection: per band, the part of `area_lonlat` that no responder of
+    `kinds` with one of `statuses` reaches in time (one search from all of them at once)."""
+    graph = router.graph
+    minutes = sorted(set(float(m) for m in minutes))
+    area = graph.geometry_to_xy(area_lonlat)
+    rows = np.flatnonzero(
+        (router.segment >= 0) & np.isin(router.kinds, tuple(kinds)) & np.isin(router.statuses, tuple(statuses))
+    )
+    segment, fraction, offset = router.segment[rows], router.fraction[rows], router.access_s[rows]
+    if len(rows):
+        seconds = graph.search_from(segment, fraction, offset, max(minutes) * 60.0).seconds
+    else:
+        seconds = np.full(graph.node_count, np.inf)
+    starts = list(zip(segment.tolist(), fraction.tolist(), offset.tolist()))
+    features = []
+    for m, covered in zip(minutes, band_polygons(graph, seconds, minutes, starts, trim_m)):
+        uncovered = shapely.difference(area, covered)
+        features.append(_feature(graph, uncovered, {
+            "minutes": m, "units": len(rows),
+            "uncovered_km2": round(uncovered.area / 1e6, 4),
+            "uncovered_share": round(uncovered.area / area.area, 4) if area.area else 0.0,
+        }))
+    return {"type": "FeatureCollection", "features": features[::-1]}
+
+
+def _feature(graph: RoadGraph, polygon, properties: dict) -> dict:
+    return {
+        "type": "Feature",
+        "properties": properties,
+        "geometry": shapely.geometry.mapping(graph.geometry_to_lonlat(polygon)),
+    }
