@@ -13,35 +13,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import shapely
 
+from benchmarks.common import city_store, timed
 from data.store import Store
 from gis.locate import OUTSIDE, GridIndex, PolygonLocator
-
-CACHE = Path(__file__).resolve().parent / ".cache"
-
-
-def city_store() -> Path:
-    from data.demo import build_demo_city
-
-    path = CACHE / "city-seed7.gpkg"
-    if not path.exists():
-        CACHE.mkdir(exist_ok=True)
-        print(f"building the city demo into {path} (once) ...", file=sys.stderr)
-        build_demo_city(path, scale="city", seed=7)
-    return path
-
-
-def timed(function):
-    start = time.perf_counter()
-    result = function()
-    return result, time.perf_counter() - start
-
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

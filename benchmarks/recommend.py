@@ -21,87 +21,17 @@ import heapq
 import json
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
 import shapely
-from scipy.sparse.csgraph import dijkstra
 
+from benchmarks.common import city_store, timed
 from data.store import Store
 from gis.roadgraph import RoadGraph
 from gis.routing import Router
 
-CACHE = Path(__file__).resolve().parent / ".cache"
 KINDS = ("grid_worker", "police", "department")
-
-
-def city_store() -> Path:
-    try:
-        from data.demo import build_demo_city
-    except ImportError:
-        return synthetic_store(CACHE / "synthetic-grid-city.gpkg")
-    path = CACHE / "city-seed7.gpkg"
-    if not path.exists():
-        CACHE.mkdir(exist_ok=True)
-        print(f"building the city demo into {path} (once) ...", file=sys.stderr)
-        build_demo_city(path, scale="city", seed=7)
-    return path
-
-
-def synthetic_store(path: Path, side: int = 232, responders: int = 20_000, seed: int = 7) -> Path:
-    """A jittered street grid of ~107k segments: arterials every 8th street, 15 % one-way
-    locals, and an east-west river crossed only by the arterials."""
-    if path.exists():
-        return path
-    CACHE.mkdir(exist_ok=True)
-    print(f"building a synthetic city into {path} (once) ...", file=sys.stderr)
-    rng = np.random.default_rng(seed)
-    spacing = 100.0 / 111_000  # ~100 m in degrees
-    gx, gy = np.meshgrid(np.arange(side), np.arange(side))
-    lon = 112.0 + (gx + rng.uniform(-0.25, 0.25, gx.shape)) * spacing / np.cos(np.radians(32))
-    lat = 32.0 + (gy + rng.uniform(-0.25, 0.25, gy.shape)) * spacing
-    ids = np.arange(side * side).reshape(side, side)
-    a = np.r_[ids[:, :-1].ravel(), ids[:-1, :].ravel()]
-    b = np.r_[ids[:, 1:].ravel(), ids[1:, :].ravel()]
-    street = np.r_[gy[:, :-1].ravel(), gx[:-1, :].ravel()]  # which row/column each segment runs along
-    arterial = street % 8 == 0
-    vertical = np.r_[np.zeros(side * (side - 1), bool), np.ones(side * (side - 1), bool)]
-    river_row = side // 2
-    crosses_river = vertical & (np.r_[gy[:, :-1].ravel(), gy[:-1, :].ravel()] == river_row)
-    keep = ~crosses_river | arterial
-    a, b, arterial = a[keep], b[keep], arterial[keep]
-    oneway = ~arterial & (rng.random(len(a)) < 0.15)
-    flip = rng.random(len(a)) < 0.5
-    a, b = np.where(flip, b, a), np.where(flip, a, b)
-    xy = np.c_[lon.ravel(), lat.ravel()]
-    roads = gpd.GeoDataFrame({
-        "road_class": np.where(arterial, "arterial", "local"),
-        "speed_kph": np.where(arterial, 50.0, 30.0),
-        "oneway": oneway.astype(int), "bridge": 0,
-    }, geometry=shapely.linestrings(np.stack([xy[a], xy[b]], axis=1)), crs=4326)
-    seg = rng.integers(len(roads), size=responders)
-    spots = shapely.line_interpolate_point(roads.geometry.values[seg], rng.random(responders), normalized=True)
-    spots = shapely.points(shapely.get_coordinates(spots) + rng.normal(0, 0.0001, (responders, 2)))
-    kind = rng.choice(KINDS, responders, p=[0.8, 0.15, 0.05])
-    units = gpd.GeoDataFrame({
-        "responder_id": [f"R{i:05d}" for i in range(responders)],
-        "name": [f"Responder {i}" for i in range(responders)],
-        "kind": kind, "role": "team",
-        "grid_code": [f"G{i:04d}" for i in rng.integers(3000, size=responders)],
-        "status": rng.choice(["on_duty", "busy", "off"], responders, p=[0.85, 0.1, 0.05]),
-    }, geometry=spots, crs=4326)
-    with Store.create(path) as store, store.transaction() as tx:
-        tx.write_layer("roads", roads)
-        tx.write_layer("responders", units)
-    return path
-
-
-def timed(function):
-    start = time.perf_counter()
-    result = function()
-    return result, time.perf_counter() - start
 
 
 def python_dijkstra(adjacency, source_costs: dict[int, float], targets: dict[int, float]) -> float:
