@@ -3,7 +3,7 @@
 Target (issue 3): < 2 s for 1M points in >= 10,000 grids, and no slower than
 geopandas.sjoin on the same points and grids, measured in the same run.
 
-    .venv/bin/python benchmarks/locate_points.py [--db CITY.gpkg] [--points 1000000]
+    .venv/bin/python -m benchmarks.locate_points [--db CITY.gpkg] [--points 1000000]
 
 Without --db the city demo is built once into benchmarks/.cache/.
 """

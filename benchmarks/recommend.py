@@ -8,10 +8,9 @@ one core; graph load from the store < 3 s. The ranking is checked against brute 
 one search per responder that could possibly beat the 5th (all those whose straight-line
 distance at the top speed is within the 5th ETA).
 
-    .venv/bin/python benchmarks/recommend.py [--db CITY.gpkg] [--incidents 200]
+    .venv/bin/python -m benchmarks.recommend [--db CITY.gpkg] [--incidents 200]
 
-Without --db the city demo is built once into benchmarks/.cache/ (a synthetic street
-grid with a river stands in while `data.demo` does not exist yet).
+Without --db the city demo is built once into benchmarks/.cache/.
 """
 
 from __future__ import annotations
