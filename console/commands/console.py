@@ -1,0 +1,98 @@
+"""`gridsight console` opens the dispatcher's window; `gridsight screenshot` renders it to a PNG.
+
+Qt is imported inside the handlers, so that the rest of the CLI starts without it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from console.commands import CliError, open_store
+from console.i18n import DEFAULT_LANGUAGE, LANGUAGES
+
+VIEWS = ("dispatch",)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    console_parser = subparsers.add_parser(
+        "console",
+        help="open the dispatcher's console",
+        description="Open the dispatcher's console on a store (needs a display; see `screenshot` otherwise).",
+    )
+    _add_common_arguments(console_parser)
+    console_parser.set_defaults(handler=run_console)
+
+    shot_parser = subparsers.add_parser(
+        "screenshot",
+        help="render a console view headless to a PNG",
+        description="Render the real console window without a display and save it as a PNG "
+        "once the map has drawn every layer.",
+    )
+    _add_common_arguments(shot_parser)
+    shot_parser.add_argument("--view", choices=VIEWS, default="dispatch", help="which window (default: dispatch)")
+    shot_parser.add_argument("--size", default="1920x1080", metavar="WxH", help="window size (default: 1920x1080)")
+    shot_parser.add_argument("--timeout", type=float, default=30.0, metavar="S",
+                             help="give up when the map has not drawn after S seconds (default: 30)")
+    shot_parser.add_argument("--out", required=True, type=Path, metavar="FILE.png", help="PNG file to write")
+    shot_parser.set_defaults(handler=run_screenshot)
+
+
+def _add_common_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", required=True, type=Path, metavar="FILE.gpkg", help="gridsight store")
+    parser.add_argument("--lang", choices=LANGUAGES, default=DEFAULT_LANGUAGE,
+                        help=f"UI language (default: {DEFAULT_LANGUAGE})")
+
+
+def run_console(args: argparse.Namespace) -> int:
+    from console import app
+
+    if not app.has_display() and "QT_QPA_PLATFORM" not in os.environ:
+        raise CliError("no display: run it under xvfb-run, or use `gridsight screenshot --db FILE --out FILE.png`")
+    with _console_store(args.db) as store:
+        return app.run_console(store, args.lang)
+
+
+def run_screenshot(args: argparse.Namespace) -> int:
+    width, height = _parse_size(args.size)
+    out: Path = args.out
+    if out.suffix.lower() != ".png":
+        raise CliError(f"--out must name a .png file, got {out}")
+    if not out.parent.is_dir():
+        raise CliError(f"folder {out.parent} does not exist")
+    if args.timeout <= 0:
+        raise CliError("--timeout must be positive")
+    from PySide6.QtCore import QSize
+
+    from console import app
+
+    with _console_store(args.db) as store:
+        app.take_screenshot(store, out, QSize(width, height), args.lang, args.timeout)
+    print(out)
+    return 0
+
+
+def _parse_size(text: str) -> tuple[int, int]:
+    match = re.fullmatch(r"(\d{3,5})x(\d{3,5})", text.strip().lower())
+    if not match:
+        raise CliError(f"--size must look like 1920x1080 (at least 100x100), got {text!r}")
+    return int(match[1]), int(match[2])
+
+
+@contextmanager
+def _console_store(path: Path) -> Iterator:
+    """The opened store, with the console's own errors turned into one-line CLI errors."""
+    from console.app import ConsoleError
+    from console.mapview import MapAssetsMissing
+
+    store = open_store(path)
+    try:
+        yield store
+    except (ConsoleError, MapAssetsMissing) as err:
+        raise CliError(str(err)) from None
+    finally:
+        store.close()
