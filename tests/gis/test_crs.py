@@ -153,12 +153,8 @@ def test_unknown_system_is_rejected(src, dst):
         crs.convert(116.4, 39.9, src, dst)
 
 
-# CLI: main() runs with only the crs command registered, so these tests do not depend on the
-# other command modules; parsing, dispatch and the CliError -> exit code path are main()'s own.
 @pytest.fixture
-def run_cli(monkeypatch, capsys):
-    monkeypatch.setattr(cli, "COMMAND_MODULES", ("crs",))
-
+def run_cli(capsys):
     def run(*argv):
         code = cli.main(["crs", "convert", *argv])
         out, err = capsys.readouterr()

@@ -32,8 +32,7 @@ OSM = """<?xml version="1.0" encoding="UTF-8"?>
 
 @pytest.fixture(autouse=True)
 def commands(monkeypatch, tmp_path):
-    """Only this issue's commands, and a private road-graph cache."""
-    monkeypatch.setattr(cli, "COMMAND_MODULES", ("roads", "recommend", "isochrone"))
+    """A private road-graph cache."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
 
 
