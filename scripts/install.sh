@@ -13,7 +13,7 @@ fail() { printf '[install] ERROR: %s\n' "$*" >&2; exit 1; }
 trap 'fail "step failed at line $LINENO: $BASH_COMMAND"' ERR
 
 # QtWebEngine runtime (see shared PLATFORM.md), a CJK font, Xvfb for a window without a display,
-# ffmpeg for the video tests and gdal-bin for checking stores with ogrinfo.
+# ffmpeg for the video benchmark and gdal-bin for checking stores with ogrinfo.
 APT_PACKAGES=(
   libasound2 libbrotli1 libdbus-1-3 libdrm2 libegl1 libfontconfig1 libfreetype6 libgbm1 libgl1
   libglib2.0-0 libnspr4 libnss3 libx11-6 libx11-xcb1 libxcb1 libxcb-cursor0 libxcb-dri3-0 libxcb-glx0
@@ -21,6 +21,11 @@ APT_PACKAGES=(
   libxcb-shape0 libxcb-shm0 libxcb-sync1 libxcb-util1 libxcb-xfixes0 libxcb-xkb1 libxcomposite1
   libxdamage1 libxext6 libxfixes3 libxkbcommon0 libxkbcommon-x11-0 libxkbfile1 libxrandr2 libxtst6
   python3-venv fonts-wqy-microhei xvfb xauth ffmpeg gdal-bin
+  # A real RTSP server on loopback for the demo streams and the video tests (run by the system python3).
+  gstreamer1.0-rtsp gir1.2-gst-rtsp-server-1.0 python3-gi gstreamer1.0-plugins-base
+  gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly
+  # OpenCV's pedestrian sample footage (examples/data/vtest.avi) for the person-detection tests.
+  opencv-doc
 )
 command -v npm >/dev/null || APT_PACKAGES+=(nodejs npm)
 

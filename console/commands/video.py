@@ -1,0 +1,142 @@
+"""`gridsight video`: probe a stream, find motion and people in footage, serve the demo cameras."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import signal
+import sys
+from pathlib import Path
+
+from console.commands import CliError, open_store, print_json
+from video.streams import mask_url
+
+DEFAULT_FOOTAGE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "gridsight" / "footage"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    video_parser = subparsers.add_parser("video", help="camera streams: probe, analyse, demo streams")
+    actions = video_parser.add_subparsers(dest="video_command", required=True, metavar="ACTION")
+
+    probe_parser = actions.add_parser(
+        "probe", help="open a stream and read it for a few seconds",
+        description="Open URL (RTSP, HTTP, or a file) and report codec, size, frame rate and the "
+                    "frames actually read in --seconds. Credentials in the URL are never printed.")
+    probe_parser.add_argument("url")
+    probe_parser.add_argument("--seconds", default="3", help="how long to read (default 3)")
+    probe_parser.add_argument("--timeout", default="5", help="open and read timeout in seconds (default 5)")
+    probe_parser.add_argument("--json", action="store_true", help="print JSON")
+    probe_parser.set_defaults(handler=run_probe)
+
+    analyze_parser = actions.add_parser(
+        "analyze", help="find motion and people in a video file or stream",
+        description="Print motion and person events (time, frame, kind, box, score) found in SOURCE, "
+                    "throttled and de-duplicated as alerts would be.")
+    analyze_parser.add_argument("source", metavar="FILE|URL")
+    analyze_parser.add_argument("--seconds", help="stop after this much footage (needed for live streams)")
+    analyze_parser.add_argument("--no-motion", action="store_true", help="skip motion detection")
+    analyze_parser.add_argument("--no-people", action="store_true", help="skip person detection")
+    analyze_parser.add_argument("--min-score", default="0.5", help="lowest person score reported (default 0.5)")
+    analyze_parser.add_argument("--json", action="store_true", help="print JSON")
+    analyze_parser.set_defaults(handler=run_analyze)
+
+    serve_parser = actions.add_parser(
+        "demo-streams", help="serve the demo city's cameras as RTSP on 127.0.0.1",
+        description="Serve every online camera of the store as rtsp://127.0.0.1:PORT/cam/<camera_id>/main "
+                    "and /sub, from synthetic footage rendered once into --footage. Runs until Ctrl-C.")
+    serve_parser.add_argument("--db", required=True, help="the gridsight store (.gpkg)")
+    serve_parser.add_argument("--port", default="8554", help="RTSP port (default 8554, as in the demo's URLs)")
+    serve_parser.add_argument("--footage", type=Path, default=DEFAULT_FOOTAGE,
+                              help=f"where to keep the rendered footage (default {DEFAULT_FOOTAGE})")
+    serve_parser.set_defaults(handler=run_demo_streams)
+
+
+def _positive(text: str, what: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise CliError(f"{what} {text!r} must be a positive number")
+    return value
+
+
+def run_probe(args: argparse.Namespace) -> int:
+    from video.probe import probe
+
+    seconds = _positive(args.seconds, "--seconds")
+    timeout = _positive(args.timeout, "--timeout")
+    result = probe(args.url, seconds, timeout, timeout)
+    if args.json:
+        print_json(result)
+    elif result["opened"]:
+        print(f"{result['url']}: {result['codec'] or '?'} {result['width']}x{result['height']}"
+              f" at {result['fps'] or '?'} fps; read {result['frames_read']} frames in"
+              f" {result['read_seconds']:g} s ({result['read_fps']:g} fps)"
+              + (f"; {result['error']}" if result["error"] else ""))
+    if not result["opened"]:
+        if args.json:
+            return 1
+        raise CliError(f"{result['url']}: {result['error']} (gave up after {result['open_seconds']:g} s)", 1)
+    return 0
+
+
+def run_analyze(args: argparse.Namespace) -> int:
+    from video.analytics import AnalysisRun, SourceError, analyze_source
+
+    seconds = _positive(args.seconds, "--seconds") if args.seconds is not None else None
+    min_score = _positive(args.min_score, "--min-score")
+    if args.no_motion and args.no_people:
+        raise CliError("nothing to look for: drop --no-motion or --no-people")
+    if "://" not in args.source and not Path(args.source).exists():
+        raise CliError(f"{args.source}: no such file")
+    run = AnalysisRun(mask_url(args.source))
+    events = []
+    try:
+        for event in analyze_source(args.source, run, seconds, motion=not args.no_motion,
+                                    people=not args.no_people, min_person_score=min_score):
+            if args.json:
+                events.append(event.to_dict())
+            else:
+                x, y, w, h = event.box
+                print(f"{event.time_s:9.2f}s  frame {event.frame:6d}  {event.kind:<6}  "
+                      f"box {x},{y},{w},{h}  score {event.score:g}", flush=True)
+    except SourceError as err:
+        raise CliError(str(err), 1) from None
+    if args.json:
+        print_json({"source": run.source, "frames": run.frames, "seconds": run.seconds,
+                    "elapsed_s": run.elapsed_s, "events": events})
+    else:
+        print(f"{run.frames} frames ({run.seconds:g} s of footage) analysed in {run.elapsed_s:g} s",
+              file=sys.stderr)
+    return 0
+
+
+def run_demo_streams(args: argparse.Namespace) -> int:
+    from video.testserver import DEFAULT_PORT as DEMO_PORT
+    from video.testserver import RtspTestServer, StreamServerError, demo_streams
+
+    port = _positive(args.port, "--port")
+    if port != int(port) or port > 65535:
+        raise CliError(f"--port {args.port!r} must be a whole number up to 65535")
+    with open_store(args.db) as store:
+        cameras = store.read_layer("cameras")
+    try:
+        streams = demo_streams(cameras, args.footage)
+    except OSError as err:
+        raise CliError(f"cannot write the footage to {args.footage}: {err.strerror or err}") from None
+    if not streams:
+        raise CliError(f"{args.db} has no online cameras to serve")
+    # A plain `kill` should clean up like Ctrl-C does.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+    try:
+        with RtspTestServer(streams, int(port)) as server:
+            print(f"serving {len(streams) // 2} cameras as rtsp://127.0.0.1:{int(port)}/cam/<camera_id>/main|sub;"
+                  " Ctrl-C to stop", file=sys.stderr, flush=True)
+            if port != DEMO_PORT:
+                print(f"note: the store's camera URLs point at port {DEMO_PORT}", file=sys.stderr, flush=True)
+            server.wait()
+    except StreamServerError as err:
+        raise CliError(str(err), 1) from None
+    return 0
