@@ -13,7 +13,9 @@ from datetime import datetime, timezone
 from sqlalchemy.engine import Connection
 
 from data import geopackage
-from data.schema import LAYERS, STORAGE_SRID, TABLES, Layer, Table
+from data.schema import (
+    LAYERS, STORAGE_SRID, TABLES, TICKET_FACT_TRIGGERS, TICKET_STATS_INDEXES, Layer, Table,
+)
 
 MIGRATIONS_TABLE = "gridsight_migrations"
 
@@ -30,8 +32,11 @@ def _column_ddl(table: Table) -> str:
     return ", ".join(parts)
 
 
-def _create_indexes(conn: Connection, table: Table) -> None:
+def _create_indexes(conn: Connection, table: Table, only: set[str] | None = None) -> None:
+    """The table's single-column indexes (`only` these columns, when given)."""
     for column in table.indexed:
+        if only is not None and column not in only:
+            continue
         conn.exec_driver_sql(
             f'CREATE INDEX "idx_{table.name}_{column}" ON "{table.name}" ("{column}")'
         )
@@ -88,15 +93,45 @@ def _initial_schema(conn: Connection) -> None:
         "INSERT OR IGNORE INTO gpkg_spatial_ref_sys VALUES (?, ?, ?, ?, ?, ?)",
         geopackage.SPATIAL_REF_ROWS,
     )
+    # The schema describes the latest version; this migration builds version 1 of it.
     for layer in LAYERS.values():
-        create_layer(conn, layer)
+        create_layer(conn, layer.at_version(1))
     for table in TABLES.values():
-        create_table(conn, table)
+        if table.since == 1:
+            create_table(conn, table.at_version(1))
+
+
+def _workflow_schema(conn: Connection) -> None:
+    """Version 2, for the ticket workflow engine (data.workflow).
+
+    Adds the columns and tables marked `since=2` in data.schema: new tables are created
+    whole, new columns of existing tables are added with ALTER TABLE (all nullable, so
+    existing rows simply have no value), then their indexes. The tickets' copies of
+    their incidents' channel, category, grid and time are filled for existing tickets
+    and kept by triggers from then on; the statistics indexes cover them.
+    """
+    for table in TABLES.values():
+        if table.since == 2:
+            create_table(conn, table.at_version(2))
+            continue
+        added = [column for column in table.columns if column.since == 2]
+        for column in added:
+            conn.exec_driver_sql(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {column.sql_type}')
+        _create_indexes(conn, table, only={column.name for column in added})
+    conn.exec_driver_sql(
+        "UPDATE tickets SET channel = i.channel, category = i.category, grid_code = i.grid_code, "
+        "reported_at = i.reported_at FROM incidents i WHERE i.ticket_id = tickets.ticket_id"
+    )
+    for name, body in TICKET_FACT_TRIGGERS.items():
+        conn.exec_driver_sql(f'CREATE TRIGGER "{name}" {body}')
+    for name, columns in TICKET_STATS_INDEXES.items():
+        conn.exec_driver_sql(f'CREATE INDEX "{name}" ON tickets ({columns})')
 
 
 # (version, description, function). Append only.
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "GeoPackage core, spatial layers and ticket tables", _initial_schema),
+    (2, "Ticket workflow: dead letters, mediation, supervision notices, ticket columns", _workflow_schema),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

@@ -8,7 +8,7 @@ set of column names.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 # Every geometry is stored in WGS-84 lon/lat; other Chinese systems are converted on entry.
 STORAGE_SRID = 4326
@@ -20,6 +20,9 @@ class Column:
     sql_type: str  # one of TEXT, INTEGER, REAL (GeoPackage core types)
     nullable: bool = True
     unique: bool = False
+    # Schema version (data.migrations) that added the column: migrations build each
+    # version's shape from this, so older stores can be walked forward step by step.
+    since: int = 1
 
 
 @dataclass(frozen=True)
@@ -30,10 +33,17 @@ class Table:
     columns: tuple[Column, ...]
     description: str
     indexed: tuple[str, ...] = ()
+    since: int = 1  # schema version that added the table
 
     @property
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
+
+    def at_version(self, version: int) -> "Table":
+        """The table as it was at schema `version`: only the columns (and indexes) it had then."""
+        columns = tuple(c for c in self.columns if c.since <= version)
+        names = {c.name for c in columns}
+        return replace(self, columns=columns, indexed=tuple(i for i in self.indexed if i in names))
 
 
 @dataclass(frozen=True)
@@ -181,6 +191,20 @@ TICKETS = Table(
         ("closed_at", "TEXT"),
         ("outcome", "TEXT"),
         ("rating", "INTEGER"),
+        # Added by schema version 2 (the workflow engine).
+        ("reporter_id_number", "TEXT", True, False, 2),
+        ("department", "TEXT", True, False, 2),  # set while transferred to a department
+        ("merged_into", "TEXT", True, False, 2),
+        ("duplicate_of", "TEXT", True, False, 2),  # suggested at intake, for a person to merge
+        ("warning_level", "INTEGER", True, False, 2),  # 0 none, 1 yellow, 2 orange, 3 red (overdue)
+        ("escalation_level", "INTEGER", True, False, 2),  # 0 grid, 1 village, 2 township, 3 county centre
+        ("mediation_outcome", "TEXT", True, False, 2),  # disputes: mediated, referred, failed
+        # Copies of the ticket's incidents row, kept by triggers (TICKET_FACT_TRIGGERS), so that
+        # statistics over a million tickets read one covering index instead of joining two tables.
+        ("channel", "TEXT", True, False, 2),
+        ("category", "TEXT", True, False, 2),
+        ("grid_code", "TEXT", True, False, 2),
+        ("reported_at", "TEXT", True, False, 2),
     ),
     "The ticket of each incident with its current state; history is in ticket_timeline",
     ("state", "record_id"),
@@ -194,6 +218,7 @@ TICKET_TIMELINE = Table(
         ("at", "TEXT", False),
         ("by", "TEXT", False),
         ("note", "TEXT"),
+        ("seat", "TEXT", True, False, 2),  # the console seat (workstation) the change came from
     ),
     "Every state change of every ticket, in order",
     ("ticket_id",),
@@ -212,7 +237,74 @@ AUDIT_LOG = Table(
     ("subject",),
 )
 
-TABLES: dict[str, Table] = {t.name: t for t in (TICKETS, TICKET_TIMELINE, AUDIT_LOG)}
+# The Beijing calendar day of a ticket, as the centres count days (times are stored in UTC).
+TICKET_DAY_SQL = "date(reported_at, '+8 hours')"
+# What ticket statistics measure per group; each grouping key leads one covering index.
+_TICKET_MEASURES = "state, closed_at, deadline, rating, reported_at"
+TICKET_STATS_INDEXES = {
+    f"idx_tickets_stats_{name}": f"{key}, {_TICKET_MEASURES}"
+    for name, key in (("grid", "grid_code"), ("channel", "channel"), ("category", "category"),
+                      ("day", TICKET_DAY_SQL))
+}
+_FACTS = ("channel", "category", "grid_code", "reported_at")
+_COPY_FROM_INCIDENT = (
+    f"UPDATE tickets SET {', '.join(f'{c} = NEW.{c}' for c in _FACTS)} WHERE ticket_id = NEW.ticket_id;"
+)
+# Whoever writes tickets and incidents, in whichever order, the copies stay right.
+TICKET_FACT_TRIGGERS = {
+    "trg_tickets_facts_incident_insert": f"AFTER INSERT ON incidents BEGIN {_COPY_FROM_INCIDENT} END",
+    "trg_tickets_facts_incident_update": (
+        f"AFTER UPDATE OF ticket_id, {', '.join(_FACTS)} ON incidents BEGIN {_COPY_FROM_INCIDENT} END"),
+    "trg_tickets_facts_ticket_insert": (
+        f"AFTER INSERT ON tickets WHEN NEW.reported_at IS NULL BEGIN UPDATE tickets SET ({', '.join(_FACTS)}) = "
+        f"(SELECT {', '.join(_FACTS)} FROM incidents WHERE ticket_id = NEW.ticket_id) WHERE fid = NEW.fid; END"),
+}
+
+DEAD_LETTERS = Table(
+    "intake_dead_letters",
+    _cols(
+        ("channel", "TEXT", False),
+        ("record_id", "TEXT"),
+        ("received_at", "TEXT", False),
+        ("reason", "TEXT", False),
+        ("payload", "TEXT"),  # the record as received, for a person to fix and resubmit
+    ),
+    "Intake records that were refused, with the reason",
+    ("channel",),
+    since=2,
+)
+
+MEDIATION_STEPS = Table(
+    "mediation_steps",
+    _cols(
+        ("ticket_id", "TEXT", False),
+        ("step", "TEXT", False),
+        ("at", "TEXT", False),
+        ("by", "TEXT", False),
+        ("note", "TEXT"),
+    ),
+    "The mediation steps taken on each dispute, in order",
+    ("ticket_id",),
+    since=2,
+)
+
+SUPERVISION_NOTICES = Table(
+    "supervision_notices",
+    _cols(
+        ("ticket_id", "TEXT", False),
+        ("level", "TEXT", False),  # yellow, orange, red, escalated
+        ("at", "TEXT", False),
+        ("message", "TEXT", False),
+    ),
+    "SLA warnings and escalations sent to supervisors",
+    ("ticket_id", "at"),
+    since=2,
+)
+
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in (TICKETS, TICKET_TIMELINE, AUDIT_LOG, DEAD_LETTERS, MEDIATION_STEPS, SUPERVISION_NOTICES)
+}
 
 # Grid levels named as the centres name them.
 GRID_LEVEL_NAMES = {1: "township", 2: "village", 3: "grid"}

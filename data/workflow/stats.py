@@ -1,0 +1,65 @@
+"""Ticket statistics: counts, on-time rate, satisfaction, by grid / channel / category / day.
+
+One grouped SQL query over the tickets table, which carries copies of its incidents'
+channel, category, grid and time (data.schema TICKET_FACT_TRIGGERS): each grouping key
+leads a covering index holding every measured column, so SQLite reads that index in
+order and never the table, and Python only sees one row per group. A million tickets
+take well under a second.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from data.schema import TICKET_DAY_SQL
+from data.workflow import states as st
+from data.workflow.clock import iso
+
+# Group key per --by; a day is the Beijing calendar day, as the centres report it.
+GROUPINGS = {"grid": "grid_code", "channel": "channel", "category": "category", "day": TICKET_DAY_SQL}
+
+
+class StatsError(ValueError):
+    pass
+
+
+def ticket_stats(store, now: datetime, by: str | None = None, since: datetime | None = None,
+                 until: datetime | None = None) -> list[dict]:
+    """One row per group (or one overall row): totals, open/overdue, on-time rate, mean rating."""
+    if by is not None and by not in GROUPINGS:
+        raise StatsError(f"cannot group by {by!r}; use one of {', '.join(GROUPINGS)}")
+    clauses, params = [], []
+    if since:
+        clauses.append("reported_at >= ?")
+        params.append(iso(since))
+    if until:
+        clauses.append("reported_at < ?")
+        params.append(iso(until))
+    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+    finished = ", ".join(f"'{s}'" for s in st.FINISHED)
+    key = GROUPINGS[by] if by else "NULL"
+    # Without a grouping, no GROUP BY at all: grouping by a constant would still sort.
+    group = f"GROUP BY {key} ORDER BY {key}" if by else ""
+    sql = (
+        f"SELECT {key}, count(*), "
+        f"sum(state NOT IN ({finished})), "
+        f"sum(state NOT IN ({finished}) AND deadline < ?), "
+        "sum(closed_at IS NOT NULL), "
+        "sum(closed_at IS NOT NULL AND closed_at <= deadline), "
+        "count(rating), avg(rating) "
+        f"FROM tickets {where} {group}"
+    )
+    rows = store.query(sql, (iso(now), *params))
+    return [
+        {
+            **({by: group} if by else {}),
+            "tickets": total or 0,
+            "open": open_ or 0,
+            "overdue": overdue or 0,
+            "closed": closed or 0,
+            "on_time_rate": round(on_time / closed, 4) if closed else None,
+            "rated": rated or 0,
+            "satisfaction": round(mean, 3) if mean is not None else None,
+        }
+        for group, total, open_, overdue, closed, on_time, rated, mean in rows
+    ]

@@ -1,0 +1,150 @@
+"""`gridsight ticket` and `gridsight stats`: the contract in docs/cli-tickets.md."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+from console.cli import main
+from tests.data.test_workflow import GRID_A1, GRID_B1, PHONE, make_store, record
+
+
+@pytest.fixture
+def db(tmp_path):
+    path = tmp_path / "city.gpkg"
+    make_store(path).close()
+    return str(path)
+
+
+def run(capsys, *argv) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def intake(capsys, db, tmp_path, records, channel="12345", *extra) -> tuple[int, dict]:
+    source = tmp_path / "records.json"
+    source.write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
+    code, out, _ = run(capsys, "ticket", "intake", "--db", db, "--channel", channel, "--json", str(source), *extra)
+    return code, json.loads(out)
+
+
+def test_intake_show_and_the_whole_loop(capsys, db, tmp_path):
+    code, result = intake(capsys, db, tmp_path, [record("A", reporter={"name": "张三", "phone": PHONE}),
+                                                 record("B", lon="x")])
+    assert code == 0
+    ticket = result["created"][0]
+    assert result["duplicates"] == [] and result["rejected"][0]["record_id"] == "B"
+    assert set(result) >= {"created", "duplicates", "rejected"}
+    common = ["--db", db, "--actor", "op07", "--seat", "seat3"]
+    assert run(capsys, "ticket", "dispatch", ticket, *common, "--to", "C1001", "--helpers", "P1", "--version", "2")[0] == 0
+    for state in ("accepted", "on_site", "resolved", "closed"):
+        assert run(capsys, "ticket", "advance", ticket, *common, "--to", state)[0] == 0
+    assert run(capsys, "ticket", "rate", ticket, *common, "--score", "4")[0] == 0
+    code, out, _ = run(capsys, "ticket", "show", ticket, "--db", db, "--json")
+    shown = json.loads(out)
+    assert {"id", "state", "version", "grid", "assignees", "deadline", "timeline"} <= set(shown)
+    assert shown["state"] == "closed" and shown["grid"] == GRID_A1 and shown["rating"] == 4
+    assert shown["assignees"] == {"lead": "C1001", "helpers": ["P1"]}
+    assert [s["state"] for s in shown["timeline"]] == [
+        "received", "registered", "dispatched", "accepted", "on_site", "resolved", "closed"]
+    assert all({"state", "at", "by"} <= set(s) for s in shown["timeline"])
+    assert shown["timeline"][2]["by"] == "op07" and shown["timeline"][2]["seat"] == "seat3"
+    assert shown["reporter"]["phone"] == "138****5678"
+    code, out, _ = run(capsys, "ticket", "show", ticket, "--db", db)
+    assert ticket in out and PHONE not in out and "138****5678" in out
+    code, out, _ = run(capsys, "ticket", "show", ticket, "--db", db, "--json", "--role", "dispatcher")
+    assert json.loads(out)["reporter"]["phone"] == PHONE
+
+
+def test_the_same_input_twice_reports_duplicates(capsys, db, tmp_path):
+    _, first = intake(capsys, db, tmp_path, record("A"))  # a single object is accepted too
+    code, again = intake(capsys, db, tmp_path, [record("A")])
+    assert code == 0 and again["created"] == [] and again["duplicates"] == first["created"]
+
+
+def test_intake_fails_only_when_nothing_valid_came_in(capsys, db, tmp_path):
+    code, result = intake(capsys, db, tmp_path, [record("A", category="weather")])
+    assert code != 0 and result["created"] == [] and "unknown category" in result["rejected"][0]["reason"]
+    code, out, _ = run(capsys, "ticket", "dead-letters", "--db", db, "--json")
+    assert json.loads(out)[0]["record_id"] == "A"
+
+
+def test_invalid_utf8_in_the_input_rejects_only_its_record(capsys, db, tmp_path, monkeypatch):
+    good = json.dumps(record("good")).encode()
+    bad = json.dumps(record("bad", description="@@")).encode().replace(b"@@", b"\xff\xfe")
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"[" + good + b"," + bad + b"]")))
+    code, out, _ = run(capsys, "ticket", "intake", "--db", db, "--channel", "walk_in", "--json", "-")
+    result = json.loads(out)
+    assert code == 0 and len(result["created"]) == 1
+    assert result["rejected"] == [{"record_id": "bad", "reason": "field 'description' is not valid UTF-8"}]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["ticket", "advance", "T20261101-000001", "--to", "closed"], "cannot go from registered to closed"),
+    (["ticket", "advance", "T20261101-000009", "--to", "accepted"], "no ticket T20261101-000009"),
+    (["ticket", "dispatch", "T20261101-000001", "--to", "C1001", "--version", "1"], "changed by someone else"),
+    (["ticket", "dispatch", "T20261101-000001", "--to", "NOBODY"], "no responder NOBODY"),
+    (["ticket", "merge", "T20261101-000001", "--into", "T20261101-000001"], "cannot be merged into itself"),
+    (["ticket", "list", "--now", "soon"], "--now 'soon' is not an ISO 8601 time"),
+])
+def test_a_refused_command_exits_non_zero_with_one_line_and_changes_nothing(capsys, db, tmp_path, argv, message):
+    intake(capsys, db, tmp_path, [record("A")])
+    before = run(capsys, "ticket", "show", "T20261101-000001", "--db", db, "--json")[1]
+    code, out, err = run(capsys, *argv, "--db", db)
+    assert code != 0 and out == ""
+    assert message in err and err.count("\n") == 1
+    assert run(capsys, "ticket", "show", "T20261101-000001", "--db", db, "--json")[1] == before
+
+
+def test_bad_input_files_get_one_line(capsys, db, tmp_path):
+    broken = tmp_path / "broken.json"
+    broken.write_text("[{")
+    code, _, err = run(capsys, "ticket", "intake", "--db", db, "--channel", "12345", "--json", str(broken))
+    assert code == 2 and "is not valid JSON" in err and err.count("\n") == 1
+    code, _, err = run(capsys, "ticket", "intake", "--db", db, "--channel", "12345", "--json", str(tmp_path / "no"))
+    assert code == 2 and "cannot read" in err
+
+
+def test_overdue_list_sweep_escalation_and_stats(capsys, db, tmp_path):
+    _, result = intake(capsys, db, tmp_path, [record("A", category="dispute", priority=2),
+                                              record("B", grid=GRID_B1)])
+    urgent = result["created"][0]
+    later = "2026-11-02T12:00:00+08:00"  # 26 h after the report: the 24 h dispute is overdue
+    code, out, _ = run(capsys, "ticket", "list", "--db", db, "--overdue", "--json", "--now", later)
+    assert [t["id"] for t in json.loads(out)] == [urgent]
+    code, out, _ = run(capsys, "ticket", "sweep", "--db", db, "--json", "--now", later)
+    swept = json.loads(out)
+    assert swept["escalations"] == [{"ticket": urgent, "to": "village"}]
+    assert {"ticket": result["created"][1], "level": "yellow"} in swept["warnings"]
+    code, out, _ = run(capsys, "ticket", "list", "--db", db, "--state", "escalated", "--now", later)
+    assert urgent in out and result["created"][1] not in out
+    code, out, _ = run(capsys, "stats", "--db", db, "--by", "grid", "--json", "--now", later)
+    rows = {row["grid"]: row for row in json.loads(out)}
+    assert rows[GRID_A1]["tickets"] == 1 and rows[GRID_B1]["tickets"] == 1
+    code, out, _ = run(capsys, "stats", "--db", db)
+    assert code == 0 and out.splitlines()[1].split()[:2] == ["all", "2"]
+
+
+def test_transfer_merge_and_mediation_from_the_command_line(capsys, db, tmp_path):
+    _, result = intake(capsys, db, tmp_path, [record("A", category="dispute"), record("B", category="dispute")])
+    first, second = result["created"]
+    code, out, _ = run(capsys, "ticket", "transfer", first, "--db", db, "--to", "justice", "--hours", "48",
+                       "--now", "2026-11-01T12:00:00+08:00", "--json")
+    assert json.loads(out) == {"id": first, "version": 3}
+    assert run(capsys, "ticket", "mediate", first, "--db", db, "--step", "accept")[0] == 0
+    code, _, err = run(capsys, "ticket", "mediate", first, "--db", db, "--outcome", "mediated")
+    assert code == 1 and "mediate before" in err
+    assert run(capsys, "ticket", "merge", second, "--db", db, "--into", first)[0] == 0
+    shown = json.loads(run(capsys, "ticket", "show", second, "--db", db, "--json")[1])
+    assert shown["state"] == "merged" and shown["merged_into"] == first
+
+
+def test_repeat_callers_are_listed_masked(capsys, db, tmp_path):
+    intake(capsys, db, tmp_path, [record(str(i), reporter={"phone": PHONE}) for i in range(3)])
+    code, out, _ = run(capsys, "ticket", "repeats", "--db", db, "--json", "--now", "2026-11-02T00:00:00Z")
+    found = json.loads(out)
+    assert found["callers"] == [{"phone": "138****5678", "calls": 3}]
+    assert found["places"] == [{"grid": GRID_A1, "category": "hazard", "tickets": 3}]
