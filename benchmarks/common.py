@@ -11,14 +11,22 @@ from data.demo import build_demo_city
 CACHE = Path(__file__).resolve().parent / ".cache"
 
 
-def city_store() -> Path:
-    """The city demo (seed 7), built once into benchmarks/.cache/ (about 3 minutes)."""
-    path = CACHE / "city-seed7.gpkg"
+def demo_store(scale: str) -> Path:
+    """A demo city (seed 7), built once into benchmarks/.cache/ (the city takes minutes)."""
+    path = CACHE / f"{scale}-seed7.gpkg"
     if not path.exists():
         CACHE.mkdir(exist_ok=True)
-        print(f"building the city demo into {path} (once) ...", file=sys.stderr)
-        build_demo_city(path, scale="city", seed=7)
+        print(f"building the {scale} demo into {path} (once) ...", file=sys.stderr)
+        build_demo_city(path, scale=scale, seed=7)
     return path
+
+
+def city_store() -> Path:
+    return demo_store("city")
+
+
+def small_store() -> Path:
+    return demo_store("small")
 
 
 def timed(function):

@@ -3,14 +3,12 @@
 Targets (issue 5): intake of 10,000 tickets/minute sustained into the embedded store;
 `stats` over 1,000,000 tickets in < 1 s (for every grouping).
 
-    .venv/bin/python benchmarks/tickets.py [--intake 20000] [--batch 100] [--tickets 1000000] [--stats-db FILE]
+    .venv/bin/python -m benchmarks.tickets [--intake 20000] [--batch 100] [--stats-db FILE]
 
-Intake runs on the small demo city (built once into benchmarks/.cache/), in batches as a
-channel gateway delivers them, each batch one transaction with full sync; the rate of
-one-record transactions (a person typing at a seat) is reported alongside, for
-information. Statistics run
-on benchmarks/.cache/city-seed7.gpkg when another benchmark has built it, otherwise on a
-store of synthetic tickets built once into benchmarks/.cache/.
+Intake runs on the small demo city, in batches as a channel gateway delivers them, each
+batch one transaction with full sync; the rate of one-record transactions (a person
+typing at a seat) is reported alongside, for information. Statistics run on the city
+demo's 1,000,000 tickets. Both demo cities are built once into benchmarks/.cache/.
 """
 
 from __future__ import annotations
@@ -26,65 +24,15 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
-import shapely
 
+from benchmarks.common import city_store, small_store
 from data.store import Store
 from data.workflow import TicketEngine
 from data.workflow.clock import ManualClock
-from data.workflow.intake import CATEGORIES, CHANNELS
+from data.workflow.intake import CATEGORIES
 from data.workflow.stats import GROUPINGS, ticket_stats
 
-CACHE = Path(__file__).resolve().parent / ".cache"
-CITY = CACHE / "city-seed7.gpkg"
-SMALL = CACHE / "small-seed7.gpkg"
 NOW = datetime(2026, 6, 30, 16, tzinfo=timezone.utc)
-
-
-def small_city() -> Path:
-    from data.demo import build_demo_city
-
-    if not SMALL.exists():
-        CACHE.mkdir(exist_ok=True)
-        build_demo_city(SMALL, scale="small", seed=7)
-    return SMALL
-
-
-def synthetic_tickets(count: int) -> Path:
-    """A store holding only `count` tickets spread over a year, built once (vectorised)."""
-    path = CACHE / f"synthetic-tickets-{count}.gpkg"
-    if path.exists():
-        return path
-    CACHE.mkdir(exist_ok=True)
-    print(f"building {count:,} synthetic tickets into {path} (once) ...", file=sys.stderr)
-    rng = np.random.default_rng(7)
-    reported = np.sort(np.datetime64("2025-07-01T00:00:00") + rng.integers(0, 365 * 86400, count).astype(
-        "timedelta64[s]"))
-    day = np.datetime_as_string(reported, unit="D")
-    ids = np.char.add(np.char.add("T", np.char.replace(day, "-", "")),
-                      np.char.add("-", np.char.zfill(np.arange(count).astype(str), 7)))
-    iso = np.char.add(np.datetime_as_string(reported, unit="s"), "Z")
-    deadline = np.char.add(np.datetime_as_string(reported + np.timedelta64(72, "h"), unit="s"), "Z")
-    closed_time = reported + rng.integers(3600, 120 * 3600, count).astype("timedelta64[s]")
-    closed = rng.random(count) < 0.9
-    tmp = path.with_suffix(".tmp")
-    tmp.unlink(missing_ok=True)
-    with Store.create(tmp) as store, store.transaction() as tx:
-        tx.write_layer("incidents", gpd.GeoDataFrame({
-            "ticket_id": ids, "channel": np.asarray(CHANNELS)[rng.integers(0, len(CHANNELS), count)],
-            "category": np.asarray(CATEGORIES)[rng.integers(0, len(CATEGORIES), count)],
-            "priority": rng.integers(1, 5, count), "reported_at": iso,
-            "grid_code": np.char.add("420602001", np.char.zfill(rng.integers(0, 10_000, count).astype(str), 6)),
-        }, geometry=shapely.points(rng.uniform(112, 112.3, count), rng.uniform(31.9, 32.2, count)), crs="EPSG:4326"))
-        tx.insert_rows("tickets", pd.DataFrame({
-            "ticket_id": ids, "record_id": np.char.add("12345:", np.arange(count).astype(str)),
-            "state": np.where(closed, "closed", "dispatched"), "version": 5, "deadline": deadline,
-            "closed_at": np.where(closed, np.char.add(np.datetime_as_string(closed_time, unit="s"), "Z"), None),
-            "rating": pd.array(np.where(closed & (rng.random(count) < 0.8), rng.integers(1, 6, count), np.nan),
-                               dtype="Int64"),
-        }))
-    tmp.rename(path)
-    return path
 
 
 def intake_records(count: int, grids: gpd.GeoDataFrame, rng) -> list[dict]:
@@ -98,7 +46,7 @@ def intake_records(count: int, grids: gpd.GeoDataFrame, rng) -> list[dict]:
 def bench_intake(count: int, batch: int) -> dict:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "intake.gpkg"
-        shutil.copy(small_city(), path)
+        shutil.copy(small_store(), path)
         with Store.open(path) as store:
             engine = TicketEngine(store, clock=ManualClock(NOW))
             records = intake_records(count, store.read_layer("grids"), np.random.default_rng(7))
@@ -129,14 +77,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--intake", type=int, default=20_000, help="tickets to take in (default 20,000)")
     parser.add_argument("--batch", type=int, default=100, help="records per intake transaction")
-    parser.add_argument("--tickets", type=int, default=1_000_000, help="synthetic tickets when the city is absent")
     parser.add_argument("--stats-db", type=Path, help="run the statistics on this store instead")
     args = parser.parse_args()
     intake = bench_intake(args.intake, args.batch)
     report = {
         "intake": {**intake, "target_per_minute": 10_000, "ok": intake["per_minute"] >= 10_000},
         "intake_one_record_per_transaction": bench_intake(1_000, 1),
-        "stats": bench_stats(args.stats_db or (CITY if CITY.exists() else synthetic_tickets(args.tickets))),
+        "stats": bench_stats(args.stats_db or city_store()),
     }
     print(json.dumps(report, indent=2))
     return 0 if report["intake"]["ok"] and report["stats"]["ok"] else 1
