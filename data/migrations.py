@@ -128,10 +128,18 @@ def _workflow_schema(conn: Connection) -> None:
         conn.exec_driver_sql(f'CREATE INDEX "{name}" ON tickets ({columns})')
 
 
+def _grid_history_schema(conn: Connection) -> None:
+    """Version 3, for the grid editor's versioning (data.gridversions): the tables marked `since=3`."""
+    for table in TABLES.values():
+        if table.since == 3:
+            create_table(conn, table.at_version(3))
+
+
 # (version, description, function). Append only.
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "GeoPackage core, spatial layers and ticket tables", _initial_schema),
     (2, "Ticket workflow: dead letters, mediation, supervision notices, ticket columns", _workflow_schema),
+    (3, "Grid versioning: change-sets and grid history", _grid_history_schema),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

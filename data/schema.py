@@ -301,9 +301,42 @@ SUPERVISION_NOTICES = Table(
     since=2,
 )
 
+GRID_CHANGESETS = Table(
+    "grid_changesets",
+    _cols(
+        ("changeset_id", "INTEGER", False, True),
+        ("at", "TEXT", False),
+        ("by", "TEXT", False),
+        ("why", "TEXT", False),
+        ("operation", "TEXT", False),
+        ("rolls_back", "INTEGER"),  # the change-set this one undid, for rollbacks
+        ("reassigned", "TEXT"),  # JSON {responder_id: [old grid_code, new grid_code]}
+    ),
+    "Every saved change of the grid layout: who, when and why",
+    since=3,
+)
+
+GRID_HISTORY = Table(
+    "grid_history",
+    _cols(
+        ("changeset_id", "INTEGER", False),
+        ("code", "TEXT", False),
+        ("change", "TEXT", False),  # created, modified, deleted
+        ("old_version", "INTEGER"),
+        ("new_version", "INTEGER"),
+        # JSON of the grid's row (name, level, parent_code, households, chief_id, geometry as hex WKB)
+        ("old_state", "TEXT"),
+        ("new_state", "TEXT"),
+    ),
+    "The grids a change-set touched, as they were and as they became",
+    ("changeset_id", "code"),
+    since=3,
+)
+
 TABLES: dict[str, Table] = {
     t.name: t
-    for t in (TICKETS, TICKET_TIMELINE, AUDIT_LOG, DEAD_LETTERS, MEDIATION_STEPS, SUPERVISION_NOTICES)
+    for t in (TICKETS, TICKET_TIMELINE, AUDIT_LOG, DEAD_LETTERS, MEDIATION_STEPS, SUPERVISION_NOTICES,
+              GRID_CHANGESETS, GRID_HISTORY)
 }
 
 # Grid levels named as the centres name them.

@@ -1,4 +1,5 @@
-"""`gridsight grids`: validate grid files, import them into a store, export the store's grids.
+"""`gridsight grids`: validate grid files, import them into a store, export the store's grids,
+list the saved grid changes and roll one back.
 
 Import runs the same rules as validate and writes nothing unless every rule passes, so a
 store never holds a broken hierarchy; `--fix` first repairs what needs no judgement.
@@ -10,9 +11,11 @@ import argparse
 import os
 from collections import Counter
 
+import pandas as pd
 from geopandas import GeoDataFrame
 
 from console.commands import CliError, print_json
+from data import gridversions
 from data.store import Store, StoreError
 from gis.gridfile import OUTPUT_FORMATS, GridFileError, read_grid_file, write_grid_file
 from gis.topology import DEFAULT_SLIVER_M2, DEFAULT_TOLERANCE_M2, Problem, fix, validate
@@ -68,6 +71,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export_parser.add_argument("--db", required=True, metavar="FILE.gpkg", help="store to read")
     export_parser.add_argument("--out", required=True, metavar="FILE", help="file to write (replaced if it exists)")
     export_parser.set_defaults(handler=run_export)
+
+    history_parser = actions.add_parser(
+        "history",
+        help="list the saved changes of a store's grids",
+        description="List every saved grid change: change-set, when, who, why, and each grid's versions.",
+    )
+    history_parser.add_argument("--db", required=True, metavar="FILE.gpkg", help="store to read")
+    history_parser.add_argument("--code", help="only the history of this grid code")
+    history_parser.add_argument("--json", action="store_true", help="print the history as JSON")
+    history_parser.set_defaults(handler=run_history)
+
+    rollback_parser = actions.add_parser(
+        "rollback",
+        help="undo a saved grid change-set by saving a new one",
+        description="Restore the grids a change-set touched to their earlier states, as a new change-set "
+        "(history is kept). Refused (exit 1) if those grids changed again since.",
+    )
+    rollback_parser.add_argument("changeset", type=int, metavar="CHANGESET_ID", help="change-set to roll back")
+    rollback_parser.add_argument("--db", required=True, metavar="FILE.gpkg", help="store to change")
+    rollback_parser.add_argument("--by", required=True, metavar="NAME", help="who rolls back")
+    rollback_parser.add_argument("--why", required=True, metavar="TEXT", help="why")
+    rollback_parser.set_defaults(handler=run_rollback)
 
 
 def _add_input_arguments(parser: argparse.ArgumentParser) -> None:
@@ -145,6 +170,37 @@ def run_export(args: argparse.Namespace) -> int:
         raise CliError(str(err)) from None
     print(f"wrote {len(grids)} grids to {args.out}")
     return 0
+
+
+def run_history(args: argparse.Namespace) -> int:
+    with _open_store(args.db) as store:
+        changes = gridversions.history(store, code=args.code)
+    if args.json:
+        print_json([{k: (None if pd.isna(v) else v) for k, v in row.items()}
+                    for row in changes.astype(object).to_dict("records")])
+        return 0
+    for row in changes.itertuples():
+        versions = f"{_version(row.old_version)}→{_version(row.new_version)}"
+        print(f"#{row.changeset_id} {row.at} {row.by}: {row.operation} {row.change} {row.code} {versions} ({row.why})")
+    if changes.empty:
+        print("no saved grid changes" + (f" for {args.code}" if args.code else ""))
+    return 0
+
+
+def run_rollback(args: argparse.Namespace) -> int:
+    with _open_store(args.db) as store:
+        try:
+            changeset = gridversions.rollback(store, args.changeset, by=args.by, why=args.why)
+        except gridversions.GridConflict as err:
+            raise CliError(str(err), exit_code=1) from None
+        except StoreError as err:
+            raise CliError(str(err)) from None
+    print(f"rolled back change-set {args.changeset} as change-set {changeset}")
+    return 0
+
+
+def _version(value) -> str:
+    return "-" if pd.isna(value) else f"v{value}"
 
 
 def _read_grids(args: argparse.Namespace) -> GeoDataFrame:

@@ -260,7 +260,7 @@ def test_migration_2_brings_a_version_1_store_forward(tmp_path, monkeypatch):
                     geometry=[shapely.Point(112.01, 32.005)], crs="EPSG:4326"))
                 tx.execute("INSERT INTO tickets (ticket_id, state, version) VALUES ('T20260101-000001', 'closed', 7)")
     with Store.open(path) as store:
-        assert store.schema_version == 2
+        assert store.schema_version == migrations.LATEST_VERSION
         assert store.query("SELECT channel, grid_code, reported_at, merged_into FROM tickets") == [
             ("12345", GRID_A1, "2026-01-01T00:00:00Z", None)]
         assert store.count("intake_dead_letters") == 0
