@@ -149,15 +149,20 @@ def main() -> int:
     python_per_incident = float(np.mean(per_call_python)) * len(candidates)
     scipy_per_incident = float(np.mean(per_call_scipy)) * len(candidates)
 
-    # 1 Hz position updates: every responder moves a few metres.
+    # 1 Hz position updates: responders move a few metres. The target is for 20,000;
+    # the whole fleet of the city demo (more than that) is reported too.
     lon, lat = router.graph.to_lonlat(router.x, router.y)
-    ids = router.ids
-    updates = []
-    for _ in range(10):
-        moved_lon = lon + rng.normal(0, 5e-5, len(ids))
-        moved_lat = lat + rng.normal(0, 5e-5, len(ids))
-        updates.append(timed(lambda: router.update_positions(ids, moved_lon, moved_lat))[1])
-    update_s = float(np.median(updates))
+
+    def update_cost(rows) -> float:
+        costs = []
+        for _ in range(10):
+            moved_lon = lon[rows] + rng.normal(0, 5e-5, len(rows))
+            moved_lat = lat[rows] + rng.normal(0, 5e-5, len(rows))
+            costs.append(timed(lambda: router.update_positions(router.ids[rows], moved_lon, moved_lat))[1])
+        return float(np.median(costs))
+
+    update_20k_s = update_cost(rng.choice(len(router.ids), size=min(20_000, len(router.ids)), replace=False))
+    update_all_s = update_cost(np.arange(len(router.ids)))
 
     report = {
         "store": str(db),
@@ -177,13 +182,14 @@ def main() -> int:
         "baseline_scipy_per_incident_s": round(scipy_per_incident, 2),
         "speedup_vs_python_per_candidate": round(python_per_incident / float(np.mean(latencies)), 1),
         "speedup_vs_scipy_per_candidate": round(scipy_per_incident / float(np.mean(latencies)), 1),
-        "position_update_all_ms": round(1e3 * update_s, 2),
-        "position_update_core_share_at_1hz": round(update_s, 4),
+        "position_update_20k_ms": round(1e3 * update_20k_s, 2),
+        "position_update_20k_core_share_at_1hz": round(update_20k_s, 4),
+        "position_update_all_ms": round(1e3 * update_all_s, 2),
     }
     report["targets_met"] = {
         "p95_under_20ms": p95 < 0.020,
         "speedup_at_least_20x": report["speedup_vs_python_per_candidate"] >= 20,
-        "updates_under_10pct_core": update_s < 0.10,
+        "updates_under_10pct_core": update_20k_s < 0.10,
         "graph_load_under_3s": max(cold_s, cached_s) < 3.0,
         "ranking_identical": mismatches == 0,
     }
