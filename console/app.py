@@ -2,21 +2,55 @@
 
 from __future__ import annotations
 
+import getpass
 import logging
 import os
+import socket
 import sys
 import threading
+import time
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QObject, QSize, QTimer, Signal
-from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
+from PySide6.QtCore import (
+    QCoreApplication,
+    QEvent,
+    QEventLoop,
+    QObject,
+    QSettings,
+    QSize,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QColor, QKeySequence, QPalette, QShortcut
+from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QWidget
 
 from console import i18n
-from console.mapview import MapData, MapView, read_map_data
+from console.details import RECOMMENDATIONS, IncidentDetails, Recommender
+from console.dispatch import Dispatcher, DispatchRefused
+from console.help import ShortcutHelp
+from console.incidents import IncidentQueue
+from console.mapview import (
+    TICKET_COLUMNS,
+    MapData,
+    MapView,
+    read_map_data,
+    with_ticket_flags,
+)
+from data.feeds import PositionFeed, RoadSimulator
 from data.store import Store, StoreError
+from gis.locate import GridIndex
 
 log = logging.getLogger(__name__)
+
+# Live positions reach the map once a second: smooth enough for vehicles, cheap for 20,000 markers.
+POSITION_TICK_MS = 1000
+MESSAGE_MS = 10_000  # how long a status-bar message stays
+LAYOUT_KEY = "window/state"
+LAYOUT_VERSION = 1  # bump when the docks change, so an old saved layout is ignored
+# Each side dock's share of the window by default: the map keeps more than half the width.
+DOCK_WIDTH_SHARE = 0.22
+DOCK_MIN_WIDTH_PX = 220
 
 
 class ConsoleError(RuntimeError):
@@ -81,6 +115,7 @@ class _MapLoader(QObject):
     """Reads the map layers on a worker thread; results arrive on the UI thread as signals."""
 
     loaded = Signal(MapData)
+    gridsIndexed = Signal(object)  # GridIndex: which grid a clicked point is in
     failed = Signal(str)
 
     def start(self, store: Store) -> None:
@@ -90,43 +125,128 @@ class _MapLoader(QObject):
 
     def _read(self, store: Store) -> None:
         try:
-            data = read_map_data(store)
+            self.loaded.emit(read_map_data(store))
+            self.gridsIndexed.emit(GridIndex(store.read_layer("grids")))
         except StoreError as err:
             self.failed.emit(str(err))
-            return
         except Exception as err:  # a bug: this thread is the last place it can be reported
             log.exception("reading the map layers failed")
             self.failed.emit(str(err))
-            return
-        self.loaded.emit(data)
+
+
+def demo_feed(store: Store) -> RoadSimulator:
+    """The simulated position feed of demo mode: the store's responders driving its roads."""
+    try:
+        return RoadSimulator(store.read_layer("roads"), store.read_layer("responders"))
+    except ValueError as err:
+        raise ConsoleError(f"cannot simulate positions: {err}") from None
 
 
 class ConsoleWindow(QMainWindow):
-    """The dispatcher's window. For now: the map of the territory, counts in the status bar."""
+    """The dispatcher's window: the map in the centre, the incident queue on the left, the
+    selected incident and its recommended responders on the right; keyboard first."""
 
     mapReady = Signal(dict)  # the map has drawn every layer: feature count per layer
     loadFailed = Signal(str)
+    ticketChanged = Signal(dict)  # a ticket changed through this window, as now stored
+    recommendationsDone = Signal(str)  # ticket id: its recommendations (or why there are none) show
 
-    def __init__(self, store: Store):
+    def __init__(self, store: Store, feed: PositionFeed | None = None, dispatcher: Dispatcher | None = None,
+                 settings: QSettings | None = None):
         super().__init__()
         self.setWindowTitle(self.tr("Grid Governance Command Console") + " — gridsight")
+        self._store = store
+        self._settings = settings  # None: the default layout, nothing remembered (screenshots, tests)
+        self._dispatcher = dispatcher or Dispatcher(store, actor=getpass.getuser(), seat=socket.gethostname())
+        self._grid_index: GridIndex | None = None
+        self._recommended_for: str | None = None  # the ticket whose recommendations show
         self.map = MapView(self)
         self.setCentralWidget(self.map)
-        self._counts = QLabel()
+        self.queue = IncidentQueue()
+        self.details = IncidentDetails()
+        self._add_dock("queue", self.tr("Incident queue"), self.queue, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self._add_dock("details", self.tr("Selected incident"), self.details, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.help = ShortcutHelp(self)
+        self._counts = QLabel(objectName="mapCounts")
         self.statusBar().addPermanentWidget(self._counts)
         self.statusBar().showMessage(self.tr("Loading the map…"))
         self.map.layersDrawn.connect(self._on_map_drawn)
         self.map.pointClicked.connect(self._on_point_clicked)
-        # No parent: the loader outlives a window closed while it reads, then emits to no one.
+        self.map.featureClicked.connect(self._on_feature_clicked)
+        self.queue.selected.connect(self._on_ticket_selected)
+        # No parent: the loader and the recommender outlive a window closed while they work.
+        self._recommender = Recommender(store)
+        self._recommender.ready.connect(self._on_recommendations)
+        self._recommender.failed.connect(self._on_recommendations_failed)
         self._loader = _MapLoader()
         self._loader.loaded.connect(self.map.show_data)
+        self._loader.loaded.connect(self._on_data_loaded)
+        self._loader.gridsIndexed.connect(self._on_grids_indexed)
         self._loader.failed.connect(self._on_load_failed)
         self._loader.start(store)
+        self._feed = feed
+        self._position_timer = QTimer(self, interval=POSITION_TICK_MS)
+        self._position_timer.timeout.connect(self.move_responders)
+        self._add_shortcuts()
+        self._restore_layout()
+
+    # -- layout -------------------------------------------------------------------------
+
+    def _add_dock(self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> None:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)  # saveState() finds docks by name
+        dock.setWidget(widget)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+        self.addDockWidget(area, dock)
+
+    def _restore_layout(self) -> None:
+        """The docks as the dispatcher left them last time, else sized when first shown."""
+        state = self._settings.value(LAYOUT_KEY) if self._settings is not None else None
+        self._default_layout = state is None or not self.restoreState(state, LAYOUT_VERSION)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._default_layout:  # the window's size is known only now
+            self._default_layout = False
+            docks = self.findChildren(QDockWidget)
+            width = max(DOCK_MIN_WIDTH_PX, int(self.width() * DOCK_WIDTH_SHARE))
+            self.resizeDocks(docks, [width] * len(docks), Qt.Orientation.Horizontal)
+
+    def closeEvent(self, event) -> None:
+        if self._settings is not None:
+            self._settings.setValue(LAYOUT_KEY, self.saveState(LAYOUT_VERSION))
+        self._recommender.stop()
+        super().closeEvent(event)
+
+    def _add_shortcuts(self) -> None:
+        for keys, action in (
+            (("J", "Ctrl+Down"), lambda: self.queue.step(+1)),
+            (("K", "Ctrl+Up"), lambda: self.queue.step(-1)),
+            (("Home",), self.map.show_territory),
+            (("F1",), self.help.toggle),
+            *(((str(n),), lambda n=n: self.assign_recommendation(n)) for n in range(1, RECOMMENDATIONS + 1)),
+        ):
+            for key in keys:
+                QShortcut(QKeySequence(key), self, action)
+
+    # -- live positions -------------------------------------------------------------------
+
+    def move_responders(self) -> None:
+        """One tick of the position feed: everyone who moved goes to the map in one diff."""
+        positions = self._feed.poll(time.monotonic())
+        if len(positions):
+            self.map.update_layers(moved={"responders": positions})
+            self._recommender.track(positions)
 
     def _on_map_drawn(self, counts: dict) -> None:
+        if self._feed is not None:
+            self._feed.poll(time.monotonic())  # the clock starts now: no jump on the first tick
+            self._position_timer.start()
         self.statusBar().clearMessage()
         self._counts.setText(
-            self.tr("Grids {grids} · Responders {responders} · Cameras {cameras}").format(
+            self.tr("Open incidents {incidents} · Grids {grids} · Responders {responders} · Cameras {cameras}").format(
+                incidents=counts.get("incidents", 0),
                 grids=counts.get("grids", 0),
                 responders=counts.get("responders", 0),
                 cameras=counts.get("cameras", 0),
@@ -134,22 +254,96 @@ class ConsoleWindow(QMainWindow):
         )
         self.mapReady.emit(counts)
 
+    # -- selecting and dispatching ------------------------------------------------------------
+
+    @property
+    def recommendations_done(self) -> bool:
+        """Whether the selected ticket's recommendations (or the reason there are none) show."""
+        return self._recommended_for is not None and self._recommended_for == (self.details.ticket or {}).get(
+            "ticket_id")
+
+    def _on_ticket_selected(self, ticket: dict) -> None:
+        self.details.show_ticket(ticket)
+        self.map.show_selection(ticket["lon"], ticket["lat"])
+        self._recommender.request(ticket["ticket_id"], ticket["lon"], ticket["lat"],
+                                  _text_or_none(ticket.get("grid_code")), _text_or_none(ticket.get("category")))
+
+    def _on_recommendations(self, ticket_id: str, found: list) -> None:
+        ticket = self.details.ticket
+        if ticket is None or ticket["ticket_id"] != ticket_id:
+            return  # the dispatcher has moved on
+        self.details.show_recommendations(found)
+        self.map.show_selection(ticket["lon"], ticket["lat"], self.details.route_coordinates())
+        self._recommended_for = ticket_id
+        self.recommendationsDone.emit(ticket_id)
+
+    def _on_recommendations_failed(self, ticket_id: str, message: str) -> None:
+        if self.details.ticket is not None and self.details.ticket["ticket_id"] == ticket_id:
+            self.details.show_problem(self.tr("No recommendation: {error}").format(error=message))
+            self._recommended_for = ticket_id
+            self.recommendationsDone.emit(ticket_id)
+
+    def assign_recommendation(self, n: int) -> None:
+        """Dispatch the selected ticket to its n-th recommended responder (keys 1..5)."""
+        ticket = self.details.ticket
+        if ticket is None or n > len(self.details.recommendations):
+            self.statusBar().showMessage(self.tr("No recommendation {n} to assign.").format(n=n), MESSAGE_MS)
+            return
+        responder = self.details.recommendations[n - 1]
+        try:
+            self._dispatcher.assign(ticket["ticket_id"], responder.id, int(ticket["version"]))
+        except DispatchRefused as err:
+            self.statusBar().showMessage(self.tr("Not dispatched: {error}").format(error=err), MESSAGE_MS)
+            return
+        updated = {**ticket, **self._stored_ticket(ticket["ticket_id"])}
+        self.queue.update_ticket(updated)
+        self.details.show_ticket(updated)
+        self.map.update_layers(changed={"incidents": [
+            {key: _plain(updated[key]) for key in ("ticket_id", "state", "overdue", "escalated")}]})
+        self.statusBar().showMessage(self.tr("{ticket} dispatched to {name}.").format(
+            ticket=ticket["ticket_id"], name=responder.name), MESSAGE_MS)
+        self.ticketChanged.emit(updated)
+
+    def _stored_ticket(self, ticket_id: str) -> dict:
+        rows = self._store.read_table("tickets", where="ticket_id = ?", params=(ticket_id,))
+        columns = ["ticket_id", *TICKET_COLUMNS, "warning_level", "escalation_level"]
+        return with_ticket_flags(rows[columns]).iloc[0].to_dict()
+
+    # -- the map --------------------------------------------------------------------------------
+
+    def _on_data_loaded(self, data: MapData) -> None:
+        self.queue.set_rows(data.incidents)
+
+    def _on_grids_indexed(self, index: GridIndex) -> None:
+        self._grid_index = index
+
+    def _on_feature_clicked(self, layer: str, feature_id: str) -> None:
+        if layer == "incidents" and self.queue.select_ticket(feature_id):
+            return
+        self.statusBar().showMessage(feature_id)
+
     def _on_point_clicked(self, lon: float, lat: float) -> None:
         self.statusBar().showMessage(self.describe_point(lon, lat))
 
     def describe_point(self, lon: float, lat: float) -> str:
-        """What the status bar says about a clicked point; the place to name its grid (gis.locate)."""
-        return self.tr("Lon {lon:.6f}, lat {lat:.6f}").format(lon=lon, lat=lat)
+        """What the status bar says about a clicked point: where, and in which grids."""
+        where = self.tr("Lon {lon:.6f}, lat {lat:.6f}").format(lon=lon, lat=lat)
+        if self._grid_index is None:
+            return where
+        path = self._grid_index.path(lon, lat)
+        if not path:
+            return where + " · " + self.tr("outside every grid")
+        return where + " · " + " › ".join(hit.name for hit in path) + f" ({path[-1].code})"
 
     def _on_load_failed(self, message: str) -> None:
         self.statusBar().showMessage(self.tr("The map could not be loaded: {error}").format(error=message))
         self.loadFailed.emit(message)
 
 
-def run_console(store: Store, language: str) -> int:
+def run_console(store: Store, language: str, feed: PositionFeed | None = None) -> int:
     """Open the window and run until it is closed."""
     app = application(language)
-    window = ConsoleWindow(store)
+    window = ConsoleWindow(store, feed, settings=QSettings("gridsight", "console"))
     window.resize(app.primaryScreen().availableSize())  # for Xvfb, where no window manager maximises
     window.showMaximized()
     try:
@@ -158,14 +352,25 @@ def run_console(store: Store, language: str) -> int:
         _dispose(window)
 
 
-def take_screenshot(store: Store, out: Path, size: QSize, language: str, timeout_s: float = 30.0) -> None:
-    """Render the real window headless, wait until the page has drawn every layer, save a PNG."""
+def take_screenshot(store: Store, out: Path, size: QSize, language: str, timeout_s: float = 30.0,
+                    incident: str | None = None) -> None:
+    """Render the real window headless once the page has drawn every layer and the selected
+    incident (the most urgent, or `incident`) shows its recommendations; save a PNG."""
     application(language, headless=True)
     window = ConsoleWindow(store)
     try:
         window.resize(size)
         window.show()
-        _wait_until_drawn(window, timeout_s)
+        deadline = time.monotonic() + timeout_s
+        _wait_for(window.mapReady, window, deadline, f"the map did not finish drawing within {timeout_s:g} s")
+        if incident is not None and not window.queue.select_ticket(incident):
+            raise ConsoleError(f"no open incident {incident!r} in the queue")
+        if window.details.ticket is not None and not window.recommendations_done:
+            _wait_for(window.recommendationsDone, window, deadline,
+                      f"the recommendations did not arrive within {timeout_s:g} s")
+        if window.map.selection_pending:
+            _wait_for(window.map.selectionDrawn, window, deadline,
+                      f"the selected incident was not drawn within {timeout_s:g} s")
         window.map.wait_for_next_frame()
         if not window.grab().save(str(out), "PNG"):
             raise ConsoleError(f"could not write {out}")
@@ -180,19 +385,29 @@ def _dispose(window: ConsoleWindow) -> None:
     QCoreApplication.sendPostedEvents(window, QEvent.Type.DeferredDelete)
 
 
-def _wait_until_drawn(window: ConsoleWindow, timeout_s: float) -> None:
+def _wait_for(signal, window: ConsoleWindow, deadline: float, late: str) -> None:
+    """Run the event loop until `signal` fires; a load failure or the deadline raises."""
     loop = QEventLoop()
-    drawn: list[dict] = []
+    fired: list = []
     failed: list[str] = []
-    window.mapReady.connect(drawn.append)
+    signal.connect(lambda *args: fired.append(args))
     window.loadFailed.connect(failed.append)
     timer = QTimer(singleShot=True)
-    for signal in (window.mapReady, window.loadFailed, timer.timeout):
-        signal.connect(loop.quit)
-    timer.start(int(timeout_s * 1000))
+    for stop in (signal, window.loadFailed, timer.timeout):
+        stop.connect(loop.quit)
+    timer.start(max(0, int((deadline - time.monotonic()) * 1000)))
     loop.exec()
     timer.stop()
     if failed:
         raise ConsoleError(f"the map could not be loaded: {failed[0]}")
-    if not drawn:
-        raise ConsoleError(f"the map did not finish drawing within {timeout_s:g} s")
+    if not fired:
+        raise ConsoleError(late)
+
+
+def _text_or_none(value) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _plain(value):
+    """numpy scalars as Python ones, for JSON."""
+    return value.item() if hasattr(value, "item") else value

@@ -2,19 +2,24 @@
 
 Python reads the store and hands the page one GeoJSON FeatureCollection per layer over
 QWebChannel, reduced to what is drawn (simplified shapes, the properties the page styles
-by). The page draws, then reports what it drew and where the user clicked. No business
-logic lives here or in the page.
+by). The page draws, then reports what it drew and where the user clicked. After that, live
+changes (moved responders, a ticket changing state) go to the page as one batched diff per
+tick, never by reloading it. No business logic lives here or in the page.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 from PySide6.QtCore import QEventLoop, QObject, Qt, QTimer, QUrl, Signal, Slot
 from PySide6.QtQuickWidgets import QQuickWidget
@@ -22,7 +27,9 @@ from PySide6.QtWebChannel import QWebChannel
 from PySide6.QtWebEngineCore import QWebEnginePage
 from PySide6.QtWebEngineWidgets import QWebEngineView
 
+from data.feeds import Positions
 from data.store import Store
+from data.workflow.states import ESCALATED, OPEN
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +45,15 @@ MAP_LAYERS: dict[str, tuple[str, ...]] = {
     "checkpoints": ("checkpoint_id", "name", "kind"),
     "cameras": ("camera_id", "name", "camera_class", "status"),
     "responders": ("responder_id", "name", "kind", "role", "status"),
+    "incidents": ("ticket_id", "channel", "category", "priority", "state", "overdue", "escalated"),
 }
+# Point layers: the page draws them on one canvas each and finds their points by this id.
+POINT_IDS = {"checkpoints": "checkpoint_id", "cameras": "camera_id", "responders": "responder_id",
+             "incidents": "ticket_id"}
+# What the queue and the details panel show of each open ticket, besides the incident's columns.
+TICKET_COLUMNS = ("state", "version", "deadline", "lead_id", "helper_ids", "address", "description")
+# tickets.warning_level of a ticket past its deadline (data/schema.py).
+OVERDUE_WARNING_LEVEL = 3
 # About 1 m: below a screen pixel at street zoom, yet it drops most vertices of generated shapes.
 SIMPLIFY_TOLERANCE_DEG = 1e-5
 # About 0.1 m: coordinates keep six decimals, which keeps the JSON short.
@@ -57,16 +72,53 @@ class MapData:
 
     layers: dict[str, str]
     bounds: tuple[float, float, float, float]  # min lon, min lat, max lon, max lat
+    # Ids of each point layer's features in the order sent: live moves address points by position.
+    point_ids: dict[str, list[str]] = field(default_factory=dict)
+    # The open incidents with their tickets (no geometry; lon, lat columns): the incident queue's rows.
+    incidents: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def read_map_data(store: Store) -> MapData:
     """Read every map layer and reduce it for display (fast enough for a worker thread)."""
-    frames = {name: _display_frame(name, store.read_layer(name), props) for name, props in MAP_LAYERS.items()}
+    sources = {name: store.read_layer(name) for name in MAP_LAYERS if name != "incidents"}
+    sources["incidents"] = open_incidents(store)
+    frames = {name: _display_frame(name, sources[name], props) for name, props in MAP_LAYERS.items()}
     return MapData(
         layers={name: frame.to_json(drop_id=True, ensure_ascii=False, separators=(",", ":"))
                 for name, frame in frames.items()},
         bounds=_territory_bounds(frames),
+        point_ids={name: frames[name][column].astype(str).tolist() for name, column in POINT_IDS.items()},
+        incidents=_queue_rows(sources["incidents"]),
     )
+
+
+def open_incidents(store: Store) -> gpd.GeoDataFrame:
+    """The incidents whose tickets are still open, with what the map shows of the ticket."""
+    placeholders = ", ".join("?" * len(OPEN))
+    tickets = store.read_table("tickets", where=f"state IN ({placeholders})", params=OPEN)
+    # Only the open ones: a centre's incidents layer holds every ticket for years.
+    incidents = store.read_layer(
+        "incidents", where=f"ticket_id IN (SELECT ticket_id FROM tickets WHERE state IN ({placeholders}))",
+        params=OPEN)
+    ticket_columns = ["ticket_id", *TICKET_COLUMNS, "warning_level", "escalation_level"]
+    joined = incidents.drop(columns="fid").merge(tickets[ticket_columns], on="ticket_id")
+    return with_ticket_flags(joined)
+
+
+def with_ticket_flags(frame: pd.DataFrame) -> pd.DataFrame:
+    """Adds what the map and the queue show of a ticket's warning and escalation levels."""
+    frame = frame.copy()
+    frame["overdue"] = frame["warning_level"].fillna(0) >= OVERDUE_WARNING_LEVEL
+    frame["escalated"] = (frame["state"] == ESCALATED) | (frame["escalation_level"].fillna(0) > 0)
+    return frame
+
+
+def _queue_rows(incidents: gpd.GeoDataFrame) -> pd.DataFrame:
+    rows = pd.DataFrame(incidents.drop(columns=incidents.geometry.name))
+    placed = ~(incidents.geometry.isna() | incidents.geometry.is_empty)
+    rows["lon"] = np.where(placed, incidents.geometry.x.where(placed), np.nan)
+    rows["lat"] = np.where(placed, incidents.geometry.y.where(placed), np.nan)
+    return rows.reset_index(drop=True)
 
 
 def _display_frame(name: str, frame: gpd.GeoDataFrame, properties: tuple[str, ...]) -> gpd.GeoDataFrame:
@@ -101,11 +153,16 @@ class MapBridge(QObject):
     configure = Signal(str)  # JSON: translated layer titles
     layerData = Signal(str, str)  # layer name, GeoJSON FeatureCollection
     finish = Signal(str)  # JSON [[south, west], [north, east]]: fit the view, draw, report
+    update = Signal(str)  # JSON: one tick's diff of every layer (see MapView.update_layers)
+    select = Signal(str)  # JSON {incident: [lat, lon] | null, routes: [[[lat, lon], ...], ...]}
 
     # page -> Python, re-emitted from the slots below
     loaded = Signal()
     drawn = Signal(dict)
     clicked = Signal(float, float)
+    feature = Signal(str, str)
+    selectionShown = Signal()
+    stalls = Signal(list)  # the page's timer lateness in ms (gridsightMap.stopStallProbe)
 
     @Slot()
     def pageReady(self) -> None:
@@ -119,17 +176,29 @@ class MapBridge(QObject):
     def mapClicked(self, lon: float, lat: float) -> None:
         self.clicked.emit(lon, lat)
 
+    @Slot(str, str)
+    def featureClicked(self, layer: str, feature_id: str) -> None:
+        self.feature.emit(layer, feature_id)
+
+    @Slot()
+    def selectionDrawn(self) -> None:
+        self.selectionShown.emit()
+
+    @Slot(str)
+    def stallReport(self, lateness_json: str) -> None:
+        self.stalls.emit(json.loads(lateness_json))
+
 
 class _LoggingPage(QWebEnginePage):
     """Sends the page's console messages to Python logging, so script errors are not lost."""
 
-    _LEVELS = {
+    _LEVELS: ClassVar[dict] = {
         QWebEnginePage.JavaScriptConsoleMessageLevel.InfoMessageLevel: logging.INFO,
         QWebEnginePage.JavaScriptConsoleMessageLevel.WarningMessageLevel: logging.WARNING,
         QWebEnginePage.JavaScriptConsoleMessageLevel.ErrorMessageLevel: logging.ERROR,
     }
 
-    def javaScriptConsoleMessage(self, level, message, line, source):  # noqa: N802 (Qt override)
+    def javaScriptConsoleMessage(self, level, message, line, source):
         log.log(self._LEVELS.get(level, logging.INFO), "map page %s:%s: %s", Path(source).name, line, message)
 
 
@@ -138,6 +207,9 @@ class MapView(QWebEngineView):
 
     layersDrawn = Signal(dict)  # feature count per layer, as drawn by the page
     pointClicked = Signal(float, float)  # lon, lat
+    featureClicked = Signal(str, str)  # layer, id of the point clicked (an incident, a responder…)
+    selectionDrawn = Signal()  # the page has painted the last selection sent
+    pageStalls = Signal(list)  # ms each probe timer fired late, from start_stall_probe to stop_stall_probe
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -150,9 +222,16 @@ class MapView(QWebEngineView):
         self.page().setWebChannel(channel)
         self._page_ready = False
         self._pending: MapData | None = None
+        self._point_index: dict[str, pd.Index] = {}
         self._bridge.loaded.connect(self._on_page_ready)
-        self._bridge.drawn.connect(self.layersDrawn)
+        self._drawn = False  # the page has drawn the layers: selections can go to it
+        self._selection: str | None = None  # the last selection sent or waiting for the page
+        self._bridge.drawn.connect(self._on_layers_drawn)
         self._bridge.clicked.connect(self.pointClicked)
+        self._bridge.feature.connect(self.featureClicked)
+        self._bridge.selectionShown.connect(self._on_selection_drawn)
+        self._bridge.stalls.connect(self.pageStalls)
+        self.selection_pending = False  # a selection was sent and the page has not painted it yet
         self.load(QUrl.fromLocalFile(str(MAP_PAGE)))
 
     def show_data(self, data: MapData) -> None:
@@ -160,6 +239,73 @@ class MapView(QWebEngineView):
         self._pending = data
         if self._page_ready:
             self._push()
+
+    def update_layers(
+        self,
+        moved: Mapping[str, Positions] | None = None,
+        changed: Mapping[str, list[dict]] | None = None,
+        added: Mapping[str, list[dict]] | None = None,
+        removed: Mapping[str, list[str]] | None = None,
+    ) -> None:
+        """Send one batched diff to the page: moved points, points with new properties, GeoJSON
+        point features to add, ids to take off. Unknown ids are skipped; ignored before the map
+        is drawn (the first drawing reads the store anyway)."""
+        if not self._point_index:
+            return
+        diff: dict = {}
+        if moved:
+            diff["moved"] = {name: self._encode_moves(name, positions) for name, positions in moved.items()}
+        if changed:
+            diff["changed"] = dict(changed)
+        if added:
+            diff["added"] = dict(added)
+            for name, features in added.items():
+                new_ids = [str(f["properties"][POINT_IDS[name]]) for f in features]
+                self._point_index[name] = self._point_index[name].append(pd.Index(new_ids))
+        if removed:
+            diff["removed"] = dict(removed)
+        if diff:
+            self._bridge.update.emit(json.dumps(diff, ensure_ascii=False, separators=(",", ":")))
+
+    def show_selection(self, lon: float | None, lat: float | None, routes: list | None = None) -> None:
+        """Mark the selected incident (None: nothing selected) and draw its recommended routes,
+        given as [[lat, lon], ...] lines, best first."""
+        incident = None if lon is None or lat is None or np.isnan(lon) else [lat, lon]
+        self.selection_pending = True
+        self._selection = json.dumps({"incident": incident, "routes": routes or []})
+        if self._drawn:
+            self._bridge.select.emit(self._selection)
+
+    def _on_layers_drawn(self, counts: dict) -> None:
+        """The page shows the territory now; a selection made meanwhile goes on top of it."""
+        self._drawn = True
+        if self._selection is not None:
+            self._bridge.select.emit(self._selection)
+        self.layersDrawn.emit(counts)
+
+    def show_territory(self) -> None:
+        """Zoom out to the whole territory, as when the map opened."""
+        self.page().runJavaScript("gridsightMap.showTerritory()")
+
+    def start_stall_probe(self, interval_ms: int = 20) -> None:
+        """Measure how late the page's timers fire (its JavaScript thread is busy meanwhile)."""
+        self.page().runJavaScript(f"gridsightMap.startStallProbe({int(interval_ms)})")
+
+    def stop_stall_probe(self) -> None:
+        """Stop measuring; the lateness arrives with `pageStalls`."""
+        self.page().runJavaScript("gridsightMap.stopStallProbe()")
+
+    def _on_selection_drawn(self) -> None:
+        self.selection_pending = False
+        self.selectionDrawn.emit()
+
+    def _encode_moves(self, layer: str, positions: Positions) -> dict:
+        """Positions as base64 typed arrays: 20,000 moves encode and decode in about a millisecond,
+        where JSON number lists take tens (float32 keeps lon/lat to about a metre)."""
+        index = self._point_index[layer].get_indexer(positions.ids)
+        known = index >= 0
+        lonlat = np.column_stack([positions.lon[known], positions.lat[known]]).astype("<f4")
+        return {"index": _b64(index[known].astype("<i4")), "lonlat": _b64(lonlat)}
 
     def wait_for_next_frame(self, timeout_ms: int = 1000) -> None:
         """Let the frame Chromium painted reach this widget (it arrives a few event loops after
@@ -178,6 +324,7 @@ class MapView(QWebEngineView):
 
     def _push(self) -> None:
         data, self._pending = self._pending, None
+        self._point_index = {name: pd.Index(ids) for name, ids in data.point_ids.items()}
         self._bridge.configure.emit(json.dumps(self._titles(), ensure_ascii=False))
         for name, geojson in data.layers.items():
             self._bridge.layerData.emit(name, geojson)
@@ -198,4 +345,9 @@ class MapView(QWebEngineView):
             "checkpoints": self.tr("Checkpoints"),
             "cameras": self.tr("Cameras"),
             "responders": self.tr("Responders"),
+            "incidents": self.tr("Open incidents"),
         }
+
+
+def _b64(array: np.ndarray) -> str:
+    return base64.b64encode(array.tobytes()).decode("ascii")

@@ -16,6 +16,8 @@ from console.commands import CliError, open_store
 from console.i18n import DEFAULT_LANGUAGE, LANGUAGES
 
 VIEWS = ("dispatch",)
+# Where live responder positions come from: nowhere yet (positions as stored), or the demo simulator.
+FEEDS = ("none", "demo")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -25,6 +27,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Open the dispatcher's console on a store (needs a display; see `screenshot` otherwise).",
     )
     _add_common_arguments(console_parser)
+    console_parser.add_argument("--feed", choices=FEEDS, default="none",
+                                help="live responder positions: none (as stored, the default) or demo "
+                                "(simulated driving along the roads, for the demo city)")
     console_parser.set_defaults(handler=run_console)
 
     shot_parser = subparsers.add_parser(
@@ -38,6 +43,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     shot_parser.add_argument("--size", default="1920x1080", metavar="WxH", help="window size (default: 1920x1080)")
     shot_parser.add_argument("--timeout", type=float, default=30.0, metavar="S",
                              help="give up when the map has not drawn after S seconds (default: 30)")
+    shot_parser.add_argument("--incident", metavar="TICKET_ID",
+                             help="select this open ticket (default: the most urgent one)")
     shot_parser.add_argument("--out", required=True, type=Path, metavar="FILE.png", help="PNG file to write")
     shot_parser.set_defaults(handler=run_screenshot)
 
@@ -54,7 +61,8 @@ def run_console(args: argparse.Namespace) -> int:
     if not app.has_display() and "QT_QPA_PLATFORM" not in os.environ:
         raise CliError("no display: run it under xvfb-run, or use `gridsight screenshot --db FILE --out FILE.png`")
     with _console_store(args.db) as store:
-        return app.run_console(store, args.lang)
+        feed = app.demo_feed(store) if args.feed == "demo" else None
+        return app.run_console(store, args.lang, feed)
 
 
 def run_screenshot(args: argparse.Namespace) -> int:
@@ -71,7 +79,7 @@ def run_screenshot(args: argparse.Namespace) -> int:
     from console import app
 
     with _console_store(args.db) as store:
-        app.take_screenshot(store, out, QSize(width, height), args.lang, args.timeout)
+        app.take_screenshot(store, out, QSize(width, height), args.lang, args.timeout, args.incident)
     print(out)
     return 0
 

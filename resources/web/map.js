@@ -1,7 +1,8 @@
 "use strict";
 // The console's map page. Python owns the data: it pushes translated titles, then one GeoJSON
-// FeatureCollection per layer, then `finish` through the QWebChannel object `bridge`. This page
-// only draws, and reports back what it drew and where the user clicked.
+// FeatureCollection per layer, then `finish` through the QWebChannel object `bridge`; afterwards
+// one batched `update` diff per tick (moved points, changed, added and removed features). This
+// page only draws, and reports back what it drew and where the user clicked.
 
 const ROAD_STYLES = {
   expressway: { color: "#f0a04b", weight: 5 },
@@ -17,6 +18,11 @@ const GRID_STYLES = {
 };
 const RESPONDER_COLORS = { grid_worker: "#3ddc84", police: "#4c8dff", department: "#ffb020" };
 const CAMERA_COLORS = { A: "#ff5a5a", B: "#ff9f43", rural: "#d4e157", private: "#a0a4a8" };
+const RESPONDER_SHAPES = { grid_worker: "circle", police: "square", department: "diamond" };
+// Priority 1 is the most urgent.
+const INCIDENT_COLORS = { 1: "#ff2d2d", 2: "#ff8c1a", 3: "#ffd21f", 4: "#9ad0ff" };
+const OVERDUE_RING = "#ff2d55";
+const ESCALATED_RING = "#d36bff";
 
 // Grid labels: font size per level (as in map.css), and how wide a typical grid of the level must
 // be on screen before its labels show (level 1 always).
@@ -36,44 +42,304 @@ const renderers = {
   water: pane("water", 310),
   roads: pane("roads", 320),
   grids: pane("grids", 330),
-  checkpoints: pane("checkpoints", 440),
-  cameras: pane("cameras", 450),
-  responders: pane("responders", 460),
 };
+const POINT_PANES = { checkpoints: 440, cameras: 450, responders: 460, incidents: 470 };
+for (const [name, zIndex] of Object.entries(POINT_PANES)) map.createPane(name).style.zIndex = zIndex;
 
 let bridge = null;
 let titles = {};
 const overlays = []; // [title, layer] in drawing order
 const drawnCounts = {};
 const labelSets = []; // per labelled level: {level, overlay, labels, items, minZoom}
+const pointLayers = {}; // name -> PointCloud
+
+// Many points on one canvas of its own, drawn in one pass per style. Leaflet's circleMarkers cost
+// 80-120 ms to move 20,000 (PLATFORM.md); here a move is a write into typed arrays and the next
+// animation frame redraws the canvas once. Points keep their position in the arrays for life
+// (Python addresses moves by it); a removed point is only hidden.
+const HIDDEN = 0xffff;
+const PointCloud = L.Layer.extend({
+  options: { padding: 0.2 },
+
+  initialize(styleOf, idKey, options) {
+    L.setOptions(this, options);
+    this._styleOf = styleOf;
+    this._idKey = idKey;
+    this._styles = []; // distinct styles, a point refers to one by number
+    this._styleNumbers = new Map(); // JSON of a style -> its number
+    this._ids = [];
+    this._props = [];
+    this._index = new Map(); // id -> position
+    this._lng = new Float64Array(64);
+    this._lat = new Float64Array(64);
+    this._style = new Uint16Array(64);
+    this._frame = null;
+  },
+
+  count() { return this._ids.length; },
+
+  visibleCount() {
+    let count = 0;
+    for (let i = 0; i < this._ids.length; i += 1) if (this._style[i] !== HIDDEN) count += 1;
+    return count;
+  },
+
+  add(features) {
+    this._reserve(this._ids.length + features.length);
+    for (const feature of features) {
+      const i = this._ids.length;
+      const [lng, lat] = feature.geometry.coordinates;
+      const id = String(feature.properties[this._idKey]);
+      this._ids.push(id);
+      this._props.push(feature.properties);
+      this._index.set(id, i);
+      this._lng[i] = lng;
+      this._lat[i] = lat;
+      this._style[i] = this._styleNumber(feature.properties);
+    }
+    this.redraw();
+  },
+
+  // `index`: Int32Array of positions; `lonlat`: Float32Array of lon, lat pairs.
+  move(index, lonlat) {
+    for (let k = 0; k < index.length; k += 1) {
+      this._lng[index[k]] = lonlat[2 * k];
+      this._lat[index[k]] = lonlat[2 * k + 1];
+    }
+    this.redraw();
+  },
+
+  change(updates) {
+    for (const update of updates) {
+      const i = this._index.get(String(update[this._idKey]));
+      if (i === undefined) continue;
+      this._props[i] = { ...this._props[i], ...update };
+      this._style[i] = this._styleNumber(this._props[i]);
+    }
+    this.redraw();
+  },
+
+  hide(ids) {
+    for (const id of ids) {
+      const i = this._index.get(String(id));
+      if (i !== undefined) this._style[i] = HIDDEN;
+    }
+    this.redraw();
+  },
+
+  // Id of the visible point nearest to a container point, if within `maxPx` pixels.
+  nearest(containerPoint, maxPx) {
+    let best = null;
+    let bestDistance = maxPx * maxPx;
+    for (let i = 0; i < this._ids.length; i += 1) {
+      if (this._style[i] === HIDDEN) continue;
+      const p = this._map.latLngToContainerPoint([this._lat[i], this._lng[i]]);
+      const d = (p.x - containerPoint.x) ** 2 + (p.y - containerPoint.y) ** 2;
+      if (d <= bestDistance) { best = this._ids[i]; bestDistance = d; }
+    }
+    return best;
+  },
+
+  point(id) {
+    const i = this._index.get(String(id));
+    if (i === undefined || this._style[i] === HIDDEN) return null;
+    return { lng: this._lng[i], lat: this._lat[i], props: this._props[i], style: this._styles[this._style[i]] };
+  },
+
+  onAdd(map) {
+    this._canvas = L.DomUtil.create("canvas", "leaflet-zoom-hide point-cloud");
+    this.getPane().appendChild(this._canvas);
+    this.redraw();
+  },
+
+  onRemove() {
+    L.DomUtil.remove(this._canvas);
+    this._canvas = null;
+  },
+
+  getEvents() {
+    return { moveend: this.redraw, zoomend: this.redraw, resize: this.redraw, viewreset: this.redraw };
+  },
+
+  // Coalesces every change until the next animation frame into one draw.
+  redraw() {
+    if (this._map && this._frame === null) {
+      this._frame = requestAnimationFrame(() => { this._frame = null; this._draw(); });
+    }
+    return this;
+  },
+
+  drawNow() { this._draw(); },
+
+  _reserve(capacity) {
+    if (capacity <= this._lng.length) return;
+    const grown = Math.max(capacity, this._lng.length * 2);
+    for (const key of ["_lng", "_lat", "_style"]) {
+      const bigger = new this[key].constructor(grown);
+      bigger.set(this[key]);
+      this[key] = bigger;
+    }
+  },
+
+  _styleNumber(props) {
+    const style = this._styleOf(props);
+    const key = JSON.stringify(style);
+    let number = this._styleNumbers.get(key);
+    if (number === undefined) {
+      number = this._styles.length;
+      this._styles.push(style);
+      this._styleNumbers.set(key, number);
+    }
+    return number;
+  },
+
+  _draw() {
+    const map = this._map;
+    if (!map || !this._canvas) return;
+    const size = map.getSize();
+    const pad = size.multiplyBy(this.options.padding).round();
+    const width = size.x + 2 * pad.x;
+    const height = size.y + 2 * pad.y;
+    const ratio = window.devicePixelRatio || 1;
+    const canvas = this._canvas;
+    L.DomUtil.setPosition(canvas, map.containerPointToLayerPoint([-pad.x, -pad.y]).round());
+    if (canvas.width !== Math.round(width * ratio) || canvas.height !== Math.round(height * ratio)) {
+      canvas.width = Math.round(width * ratio);
+      canvas.height = Math.round(height * ratio);
+      canvas.style.width = `${width}px`;
+      canvas.style.height = `${height}px`;
+    }
+    const ctx = canvas.getContext("2d");
+    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+    ctx.clearRect(0, 0, width, height);
+    // Web Mercator straight from the arrays: no LatLng or Point objects for 20,000 points.
+    const scale = 256 * 2 ** map.getZoom();
+    const origin = map.getPixelBounds().min.subtract(pad);
+    // Screen positions grouped by style in one reused typed array: no garbage per frame.
+    const n = this._ids.length;
+    if (!this._xy || this._xy.length < 2 * n) {
+      this._xy = new Float64Array(2 * this._lng.length);
+      this._order = new Uint16Array(this._lng.length);
+    }
+    const counts = new Int32Array(this._styles.length + 1);
+    for (let i = 0; i < n; i += 1) {
+      const s = this._style[i];
+      let keep = s !== HIDDEN;
+      if (keep) {
+        const x = ((this._lng[i] + 180) / 360) * scale - origin.x;
+        const sin = Math.sin((this._lat[i] * Math.PI) / 180);
+        const y = (0.5 - Math.log((1 + sin) / (1 - sin)) / (4 * Math.PI)) * scale - origin.y;
+        keep = x > -10 && x < width + 10 && y > -10 && y < height + 10;
+        if (keep) { this._xy[2 * i] = x; this._xy[2 * i + 1] = y; }
+      }
+      this._order[i] = keep ? s : HIDDEN;
+      if (keep) counts[s + 1] += 1;
+    }
+    for (let s = 1; s < counts.length; s += 1) counts[s] += counts[s - 1]; // start of each style's run
+    const grouped = new Float64Array(2 * counts[counts.length - 1]);
+    const fill = counts.slice(0, -1);
+    for (let i = 0; i < n; i += 1) {
+      const s = this._order[i];
+      if (s === HIDDEN) continue;
+      const k = 2 * fill[s];
+      grouped[k] = this._xy[2 * i];
+      grouped[k + 1] = this._xy[2 * i + 1];
+      fill[s] += 1;
+    }
+    this._styles.forEach((style, s) => drawBucket(ctx, style, grouped.subarray(2 * counts[s], 2 * counts[s + 1])));
+  },
+});
+
+function tracePoints(ctx, shape, r, xy) {
+  ctx.beginPath();
+  for (let k = 0; k < xy.length; k += 2) {
+    const x = xy[k];
+    const y = xy[k + 1];
+    if (shape === "square") {
+      ctx.rect(x - r, y - r, 2 * r, 2 * r);
+    } else if (shape === "diamond") {
+      ctx.moveTo(x, y - r - 1); ctx.lineTo(x + r + 1, y); ctx.lineTo(x, y + r + 1); ctx.lineTo(x - r - 1, y);
+      ctx.closePath();
+    } else {
+      ctx.moveTo(x + r, y);
+      ctx.arc(x, y, r, 0, 2 * Math.PI);
+    }
+  }
+}
+
+function drawBucket(ctx, style, xy) {
+  if (!xy.length) return;
+  if (style.ring) {
+    ctx.globalAlpha = 1;
+    tracePoints(ctx, "circle", style.radius + 4, xy);
+    ctx.strokeStyle = style.ring;
+    ctx.lineWidth = 2.5;
+    ctx.stroke();
+  }
+  tracePoints(ctx, style.shape, style.radius, xy);
+  ctx.globalAlpha = style.fillOpacity;
+  ctx.fillStyle = style.fill;
+  ctx.fill();
+  ctx.globalAlpha = 1;
+  if (style.weight) {
+    ctx.strokeStyle = style.stroke;
+    ctx.lineWidth = style.weight;
+    ctx.stroke();
+  }
+}
 
 function roadStyle(feature) {
   return ROAD_STYLES[feature.properties.road_class] || ROAD_STYLES.local;
 }
 
-function pointLayer(data, renderer, styleOf) {
-  return L.geoJSON(data, {
-    pointToLayer: (feature, latlng) => L.circleMarker(latlng, { renderer, ...styleOf(feature.properties) }),
-  });
-}
-
+// Responders: shape by kind, colour by kind; busy ones get a white outline, off-duty ones fade.
 function responderStyle(p) {
-  const off = p.status === "off";
+  const busy = p.status === "busy";
   return {
-    radius: 4, color: "#101418", weight: 1,
-    fillColor: RESPONDER_COLORS[p.kind] || "#ffffff", fillOpacity: off ? 0.35 : 0.95,
+    shape: RESPONDER_SHAPES[p.kind] || "circle", radius: 4, fill: RESPONDER_COLORS[p.kind] || "#ffffff",
+    fillOpacity: p.status === "off" ? 0.35 : 0.95, stroke: busy ? "#ffffff" : "#101418", weight: busy ? 1.5 : 1,
   };
 }
 
 function cameraStyle(p) {
   return {
-    radius: 2.5, stroke: false,
-    fillColor: CAMERA_COLORS[p.camera_class] || "#ffffff", fillOpacity: p.status === "offline" ? 0.35 : 0.9,
+    shape: "circle", radius: 2.5, fill: CAMERA_COLORS[p.camera_class] || "#ffffff",
+    fillOpacity: p.status === "offline" ? 0.35 : 0.9, weight: 0,
   };
 }
 
 function checkpointStyle() {
-  return { radius: 6, color: "#ffffff", weight: 2, fillColor: "#e040fb", fillOpacity: 1 };
+  return { shape: "circle", radius: 6, fill: "#e040fb", fillOpacity: 1, stroke: "#ffffff", weight: 2 };
+}
+
+// Incidents: colour by priority; a ring when overdue (red) or escalated (violet). Once someone is
+// on it (dispatched, accepted, on site, with a department) the dot is hollow: it needs no dispatcher.
+const IN_HAND_STATES = new Set(["dispatched", "accepted", "on_site", "transferred"]);
+function incidentStyle(p) {
+  let ring = null;
+  if (p.overdue) ring = OVERDUE_RING;
+  else if (p.escalated) ring = ESCALATED_RING;
+  const colour = INCIDENT_COLORS[p.priority] || "#ffffff";
+  const inHand = IN_HAND_STATES.has(p.state);
+  return {
+    shape: "circle", radius: 7.5, fill: colour, fillOpacity: inHand ? 0.25 : 1,
+    stroke: inHand ? colour : "#ffffff", weight: inHand ? 2.5 : 2, ring,
+  };
+}
+
+const POINT_STYLES = {
+  checkpoints: [checkpointStyle, "checkpoint_id"],
+  cameras: [cameraStyle, "camera_id"],
+  responders: [responderStyle, "responder_id"],
+  incidents: [incidentStyle, "ticket_id"],
+};
+
+function pointLayer(name, data) {
+  const [styleOf, idKey] = POINT_STYLES[name];
+  const layer = new PointCloud(styleOf, idKey, { pane: name });
+  layer.add(data.features);
+  pointLayers[name] = layer;
+  return layer;
 }
 
 // Zoom at which a box `widthDeg` degrees wide spans `px` pixels (Web Mercator, 256 px tiles).
@@ -166,10 +432,8 @@ const BUILDERS = {
     style: { color: "#2f6f9f", weight: 1, fillColor: "#1d4c70", fillOpacity: 0.95 },
   }),
   roads: (data) => L.geoJSON(data, { renderer: renderers.roads, interactive: false, style: roadStyle }),
-  checkpoints: (data) => pointLayer(data, renderers.checkpoints, checkpointStyle),
-  cameras: (data) => pointLayer(data, renderers.cameras, cameraStyle),
-  responders: (data) => pointLayer(data, renderers.responders, responderStyle),
 };
+for (const name of Object.keys(POINT_STYLES)) BUILDERS[name] = (data) => pointLayer(name, data);
 
 function onLayerData(name, geojson) {
   const data = JSON.parse(geojson);
@@ -184,12 +448,84 @@ function onLayerData(name, geojson) {
   }
   const layer = build(data);
   overlays.push([titles[name] || name, layer]);
-  drawnCounts[name] = layer.getLayers().length;
+  drawnCounts[name] = layer instanceof PointCloud ? layer.count() : layer.getLayers().length;
+}
+
+// The selected incident: a halo around it and the recommended routes (best first, bold).
+const selection = L.layerGroup();
+const SELECTION_MAX_ZOOM = 16;
+map.createPane("selection").style.zIndex = 465;
+map.createPane("selectionLabels").style.zIndex = 466;
+function onSelect(json) {
+  const { incident, routes } = JSON.parse(json);
+  selection.clearLayers();
+  // Painted on the second animation frame: then Python may take a screenshot.
+  requestAnimationFrame(() => requestAnimationFrame(() => bridge.selectionDrawn()));
+  if (!incident) return;
+  routes.forEach((line, rank) => {
+    selection.addLayer(L.polyline(line, {
+      pane: "selection", interactive: false, color: rank === 0 ? "#34e2ff" : "#8fb8c8",
+      weight: rank === 0 ? 5 : 2.5, opacity: rank === 0 ? 0.95 : 0.7, dashArray: rank === 0 ? null : "6 5",
+    }));
+    // The responder's end of the route, numbered as the key that assigns them.
+    selection.addLayer(L.tooltip({
+      permanent: true, direction: "center", interactive: false, className: "route-rank", pane: "selectionLabels",
+    }).setLatLng(line[0]).setContent(String(rank + 1)));
+  });
+  selection.addLayer(L.circleMarker(incident, {
+    pane: "selection", interactive: false, radius: 15, color: "#34e2ff", weight: 3, fill: false,
+  }));
+  if (!selection._map) selection.addTo(map);
+  if (routes.length) {
+    // Close enough to read the streets the responders will take.
+    const box = L.latLngBounds([incident, ...routes.flat()]);
+    map.fitBounds(box, { padding: [60, 60], maxZoom: SELECTION_MAX_ZOOM, animate: false });
+  } else {
+    map.panInside(incident, { padding: [80, 80], animate: false });
+  }
+}
+
+// What a click hit: an incident or responder near the pointer, else the place.
+const CLICKABLE = ["incidents", "responders", "cameras"];
+function onClick(e) {
+  for (const name of CLICKABLE) {
+    const layer = pointLayers[name];
+    const id = layer && map.hasLayer(layer) ? layer.nearest(e.containerPoint, 8) : null;
+    if (id !== null) {
+      bridge.featureClicked(name, id);
+      return;
+    }
+  }
+  bridge.mapClicked(e.latlng.lng, e.latlng.lat);
+}
+
+function decode(base64, ArrayType) {
+  const text = atob(base64);
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i += 1) bytes[i] = text.charCodeAt(i);
+  return new ArrayType(bytes.buffer);
+}
+
+// One tick's diff from Python: {moved: {layer: {index, lonlat}}, changed, added, removed}.
+function onUpdate(json) {
+  const diff = JSON.parse(json);
+  for (const [name, features] of Object.entries(diff.added || {})) pointLayers[name]?.add(features);
+  for (const [name, updates] of Object.entries(diff.changed || {})) pointLayers[name]?.change(updates);
+  for (const [name, ids] of Object.entries(diff.removed || {})) pointLayers[name]?.hide(ids);
+  for (const [name, moves] of Object.entries(diff.moved || {})) {
+    pointLayers[name]?.move(decode(moves.index, Int32Array), decode(moves.lonlat, Float32Array));
+  }
 }
 
 // All layers are in: add them in drawing order, fit the territory, and report once painted.
+let territory = null;
+function showTerritory() {
+  map.fitBounds(territory, { animate: false, padding: [12, 12] });
+}
+
 function onFinish(boundsJson) {
-  map.fitBounds(JSON.parse(boundsJson), { animate: false, padding: [12, 12] });
+  territory = JSON.parse(boundsJson);
+  showTerritory();
   const control = L.control.layers(null, null, { collapsed: false, position: "topright" });
   for (const [title, layer] of overlays) {
     layer.addTo(map);
@@ -202,10 +538,37 @@ function onFinish(boundsJson) {
   requestAnimationFrame(() => requestAnimationFrame(() => bridge.layersDrawn(JSON.stringify(drawnCounts))));
 }
 
+// How late the page's timers fire: a busy JavaScript thread delays them. Started by tools (the
+// live-map benchmark); `stopStallProbe` reports every lateness in ms through the channel.
+let stallProbe = null;
+function startStallProbe(intervalMs) {
+  const lateness = [];
+  let expected = performance.now() + intervalMs;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    lateness.push(Math.max(0, now - expected));
+    expected = now + intervalMs;
+  }, intervalMs);
+  stallProbe = { timer, lateness };
+}
+function stopStallProbe() {
+  if (!stallProbe) return;
+  clearInterval(stallProbe.timer);
+  bridge.stallReport(JSON.stringify(stallProbe.lateness));
+  stallProbe = null;
+}
+
 // For tests and tools on the Python side (QWebEnginePage.runJavaScript).
 window.gridsightMap = {
   map,
   featureCounts: () => ({ ...drawnCounts }),
+  visiblePointCounts: () => Object.fromEntries(Object.entries(pointLayers).map(([n, l]) => [n, l.visibleCount()])),
+  point: (layer, id) => pointLayers[layer]?.point(id) ?? null,
+  selectionShapes: () => selection.getLayers().length,
+  pointLayers,
+  startStallProbe,
+  showTerritory,
+  stopStallProbe,
   overlayTitles: () => overlays.map(([title]) => title),
   visibleOverlayTitles: () => overlays.filter(([, layer]) => map.hasLayer(layer)).map(([title]) => title),
 };
@@ -215,6 +578,8 @@ new QWebChannel(qt.webChannelTransport, (channel) => {
   bridge.configure.connect((json) => { titles = JSON.parse(json); });
   bridge.layerData.connect(onLayerData);
   bridge.finish.connect(onFinish);
-  map.on("click", (e) => bridge.mapClicked(e.latlng.lng, e.latlng.lat));
+  bridge.update.connect(onUpdate);
+  bridge.select.connect(onSelect);
+  map.on("click", onClick);
   bridge.pageReady();
 });

@@ -11,7 +11,6 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import geopandas as gpd
-import numpy as np
 import pytest
 import shapely
 from PySide6.QtCore import QPoint, Qt
@@ -21,134 +20,25 @@ from PySide6.QtWidgets import QLabel
 
 import console
 from console import cli
-from console.app import ConsoleWindow, application
 from console.i18n import TRANSLATIONS_DIR
 from console.mapview import read_map_data
 from data.store import Store
-
-# A tiny city: 3 townships side by side, each 3 villages stacked, each village 2 x 2 grids.
-WEST, SOUTH, TOWNSHIP_W, VILLAGE_H = 114.0, 30.5, 0.04, 0.03
-TOWNSHIPS = ("东湖街道", "西山镇", "南岗镇")
-
-
-def _grids() -> gpd.GeoDataFrame:
-    rows = []
-    for t, township in enumerate(TOWNSHIPS):
-        x0 = WEST + t * TOWNSHIP_W
-        t_code = f"T{t}"
-        rows.append((t_code, township, 1, None, shapely.box(x0, SOUTH, x0 + TOWNSHIP_W, SOUTH + 3 * VILLAGE_H)))
-        for v in range(3):
-            y0 = SOUTH + v * VILLAGE_H
-            v_code = f"{t_code}V{v}"
-            rows.append((v_code, f"{township[:2]}{'一二三'[v]}村", 2, t_code,
-                         shapely.box(x0, y0, x0 + TOWNSHIP_W, y0 + VILLAGE_H)))
-            for g in range(4):
-                gx, gy = x0 + (g % 2) * TOWNSHIP_W / 2, y0 + (g // 2) * VILLAGE_H / 2
-                rows.append((f"{v_code}G{g}", f"第{g + 1}网格", 3, v_code,
-                             shapely.box(gx, gy, gx + TOWNSHIP_W / 2, gy + VILLAGE_H / 2)))
-    code, name, level, parent, geom = zip(*rows)
-    return gpd.GeoDataFrame(
-        {"code": code, "name": name, "level": level, "parent_code": parent, "households": 300, "version": 1},
-        geometry=list(geom), crs=4326,
-    )
-
-
-def _roads() -> gpd.GeoDataFrame:
-    east, north = WEST + 3 * TOWNSHIP_W, SOUTH + 3 * VILLAGE_H
-    lines, classes = [], []
-    for i, road_class in enumerate(("expressway", "arterial", "collector", "local", "village")):
-        y = SOUTH + 0.008 + i * 0.017
-        lines.append(shapely.LineString([(WEST, y), (east, y + 0.004)]))
-        classes.append(road_class)
-        x = WEST + 0.01 + i * 0.024
-        lines.append(shapely.LineString([(x, SOUTH), (x + 0.003, north)]))
-        classes.append(road_class)
-    return gpd.GeoDataFrame({"road_class": classes, "speed_kph": 40.0, "oneway": 0, "bridge": 0},
-                            geometry=lines, crs=4326)
-
-
-def _water() -> gpd.GeoDataFrame:
-    river = shapely.LineString([(WEST, SOUTH + 0.05), (WEST + 0.06, SOUTH + 0.043), (WEST + 0.12, SOUTH + 0.055)])
-    return gpd.GeoDataFrame({"kind": ["river"], "name": ["清水河"]}, geometry=[river.buffer(0.002)], crs=4326)
-
-
-def _points(count: int, seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    return shapely.points(rng.uniform(WEST, WEST + 3 * TOWNSHIP_W, count),
-                          rng.uniform(SOUTH, SOUTH + 3 * VILLAGE_H, count))
-
-
-RESPONDERS, CAMERAS, CHECKPOINTS = 60, 90, 4
-
-
-def build_tiny_city(path) -> Store:
-    store = Store.create(path)
-    kinds = np.resize(["grid_worker", "police", "department"], RESPONDERS)
-    with store.transaction() as tx:
-        tx.write_layer("grids", _grids())
-        tx.write_layer("roads", _roads())
-        tx.write_layer("water", _water())
-        tx.write_layer("responders", gpd.GeoDataFrame(
-            {"responder_id": [f"R{i}" for i in range(RESPONDERS)], "name": [f"队员{i}" for i in range(RESPONDERS)],
-             "kind": kinds, "role": "team", "status": np.resize(["on_duty", "busy", "off"], RESPONDERS)},
-            geometry=_points(RESPONDERS, 1), crs=4326))
-        tx.write_layer("cameras", gpd.GeoDataFrame(
-            {"camera_id": [f"C{i}" for i in range(CAMERAS)], "name": [f"摄像头{i}" for i in range(CAMERAS)],
-             "camera_class": np.resize(["A", "B", "rural", "private"], CAMERAS), "status": "online"},
-            geometry=_points(CAMERAS, 2), crs=4326))
-        tx.write_layer("checkpoints", gpd.GeoDataFrame(
-            {"checkpoint_id": [f"K{i}" for i in range(CHECKPOINTS)], "name": [f"卡口{i}" for i in range(CHECKPOINTS)],
-             "kind": "entry"},
-            geometry=_points(CHECKPOINTS, 3), crs=4326))
-    return store
-
-
-LAYER_COUNTS = {"water": 1, "roads": 10, "grids": 48, "checkpoints": CHECKPOINTS, "cameras": CAMERAS,
-                "responders": RESPONDERS}
-
-
-@pytest.fixture(scope="module")
-def city_path(tmp_path_factory):
-    path = tmp_path_factory.mktemp("city") / "tiny.gpkg"
-    build_tiny_city(path).close()
-    return path
-
-
-@pytest.fixture
-def store(city_path):
-    with Store.open(city_path) as store:
-        yield store
-
-
-@pytest.fixture
-def open_window(qtbot, store):
-    """Open the console window in a language and wait until its map has drawn every layer."""
-
-    def open_(language: str = "zh_CN", on: Store | None = None):
-        application(language, headless=True)
-        window = ConsoleWindow(on or store)
-        qtbot.addWidget(window)
-        window.resize(1200, 800)
-        with qtbot.waitSignal(window.mapReady, timeout=20_000) as drawn:
-            window.show()
-        return window, drawn.args[0]
-
-    return open_
-
-
-def run_js(qtbot, window, script: str):
-    """Evaluate the expression `script` in the map page and return its value."""
-    results = []
-    window.map.page().runJavaScript(f"JSON.stringify({script})", 0, results.append)
-    qtbot.waitUntil(lambda: bool(results), timeout=5_000)
-    return json.loads(results[0])
+from tests.console.tiny_city import (
+    LAYER_COUNTS,
+    SOUTH,
+    TOWNSHIP_W,
+    TOWNSHIPS,
+    VILLAGE_H,
+    WEST,
+    run_js,
+)
 
 
 def test_map_draws_every_layer_of_the_store(open_window, qtbot, caplog):
     window, counts = open_window()
     assert counts == LAYER_COUNTS
     assert run_js(qtbot, window, "gridsightMap.featureCounts()") == LAYER_COUNTS
-    assert "网格 48 · 处置力量 60 · 摄像头 90" in window.findChild(QLabel).text()
+    assert "未办结事件 3 · 网格 48 · 处置力量 60 · 摄像头 90" in window.findChild(QLabel, "mapCounts").text()
     page_problems = [r for r in caplog.records if r.name == "console.mapview" and r.levelno >= logging.WARNING]
     assert page_problems == []
 
@@ -157,7 +47,7 @@ def test_chinese_is_the_default_language_also_in_the_page(open_window, qtbot):
     window, _ = open_window()
     assert window.windowTitle() == "网格化社会治理指挥台 — gridsight"
     assert run_js(qtbot, window, "gridsightMap.overlayTitles()") == [
-        "水系", "道路", "镇街", "村社区", "网格", "卡口", "摄像头", "处置力量",
+        "水系", "道路", "镇街", "村社区", "网格", "卡口", "摄像头", "处置力量", "未办结事件",
     ]
 
 
@@ -166,13 +56,14 @@ def test_english_on_request_also_in_the_page(open_window, qtbot):
     assert window.windowTitle() == "Grid Governance Command Console — gridsight"
     assert run_js(qtbot, window, "gridsightMap.overlayTitles()") == [
         "Water", "Roads", "Townships and streets", "Villages and communities", "Grids",
-        "Checkpoints", "Cameras", "Responders",
+        "Checkpoints", "Cameras", "Responders", "Open incidents",
     ]
 
 
 def test_village_labels_show_when_zoomed_in_where_they_do_not_collide(open_window, qtbot):
     window, _ = open_window()
     labels = "[1, 2].map((l) => [...document.querySelectorAll(`.grid-label.level-${l}`)].map((e) => e.textContent))"
+    run_js(qtbot, window, "(gridsightMap.showTerritory(), 0)")  # not zoomed onto the selected incident
     townships, villages = run_js(qtbot, window, labels)
     assert sorted(townships) == sorted(TOWNSHIPS)
     # The middle villages' labels would sit under their township's label, so they give way.
@@ -190,13 +81,19 @@ def test_layer_control_hides_a_level_with_its_labels(open_window, qtbot):
 
 def test_a_click_on_the_map_reaches_python(open_window, qtbot):
     window, _ = open_window()
+    run_js(qtbot, window, "(Object.values(gridsightMap.pointLayers).forEach((l) => l.remove()), 0)")  # nothing to hit
     target = QPoint(300, 200)
     where = run_js(qtbot, window, f"gridsightMap.map.containerPointToLatLng([{target.x()}, {target.y()}])")
     lon, lat = where["lng"], where["lat"]
     with qtbot.waitSignal(window.map.pointClicked, timeout=5_000) as clicked:
         QTest.mouseClick(window.map.focusProxy(), Qt.MouseButton.LeftButton, pos=target)
     assert clicked.args == pytest.approx([lon, lat], abs=1e-6)
-    assert window.statusBar().currentMessage() == f"经度 {lon:.6f}，纬度 {lat:.6f}"
+    # Which grid of the tiny city the point is in, from its layout: townships side by side,
+    # villages stacked, 2 x 2 grids per village.
+    t, v = int((lon - WEST) // TOWNSHIP_W), int((lat - SOUTH) // VILLAGE_H)
+    g = int((lon - WEST - t * TOWNSHIP_W) // (TOWNSHIP_W / 2)) + 2 * int((lat - SOUTH - v * VILLAGE_H) // (VILLAGE_H / 2))
+    grids = f"{TOWNSHIPS[t]} › {TOWNSHIPS[t][:2]}{'一二三'[v]}村 › 第{g + 1}网格 (T{t}V{v}G{g})"
+    assert window.statusBar().currentMessage() == f"经度 {lon:.6f}，纬度 {lat:.6f} · {grids}"
 
 
 def test_an_empty_store_opens_on_an_empty_map(open_window, tmp_path):
@@ -232,12 +129,12 @@ def only_console_commands(monkeypatch):
 def test_screenshot_writes_the_drawn_window_at_the_requested_size(city_path, tmp_path, qapp, capsys):
     out = tmp_path / "dispatch.png"
     assert gridsight("screenshot", "--db", str(city_path), "--view", "dispatch",
-                     "--size", "800x600", "--out", str(out)) == 0
+                     "--size", "1280x720", "--out", str(out)) == 0
     assert capsys.readouterr().out.strip() == str(out)
     image = QImage(str(out))
-    assert (image.width(), image.height()) == (800, 600)
+    assert (image.width(), image.height()) == (1280, 720)
     expressway = QColor("#f0a04b").rgb()
-    pixels = [image.pixel(x, y) for x in range(0, 800, 2) for y in range(0, 600, 2)]
+    pixels = [image.pixel(x, y) for x in range(0, 1280, 2) for y in range(0, 720, 2)]
     assert len(set(pixels)) > 100  # not a blank or half-loaded window
     assert pixels.count(expressway) > 50  # the roads are drawn
 
@@ -248,6 +145,7 @@ def test_screenshot_writes_the_drawn_window_at_the_requested_size(city_path, tmp
         (["--size", "big"], "--size must look like 1920x1080"),
         (["--out", "shot.jpg"], "--out must name a .png file"),
         (["--timeout", "0.001"], "the map did not finish drawing within 0.001 s"),
+        (["--incident", "T-404"], "no open incident 'T-404' in the queue"),
     ],
 )
 def test_screenshot_refuses_bad_requests_in_one_line(city_path, tmp_path, qapp, capsys, args, message):
@@ -283,3 +181,14 @@ def test_every_ui_string_has_a_chinese_translation(tmp_path):
     untranslated = [m.findtext("source") for m in messages
                     if m.find("translation").get("type") in ("unfinished", "vanished") or not m.findtext("translation")]
     assert untranslated == []
+
+
+def test_screenshot_selects_the_requested_incident(city_path, tmp_path, qapp, monkeypatch):
+    from console import app
+
+    shown, dispose = [], app._dispose
+    monkeypatch.setattr(app, "_dispose", lambda window: (shown.append(window.details.ticket["ticket_id"]),
+                                                          dispose(window)))
+    assert gridsight("screenshot", "--db", str(city_path), "--incident", "T-3", "--size", "1280x720",
+                     "--out", str(tmp_path / "t3.png")) == 0
+    assert shown == ["T-3"]

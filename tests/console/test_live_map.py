@@ -1,0 +1,98 @@
+"""Live map layers: incidents and responders as styled, and batched diffs applied without a reload."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+
+from console.app import demo_feed
+from data.feeds import Positions
+from data.store import Store
+from tests.console.tiny_city import RESPONDERS, run_js
+
+
+def point(qtbot, window, layer: str, point_id: str):
+    return run_js(qtbot, window, f"gridsightMap.point({layer!r}, {point_id!r})")
+
+
+def wait_for_page(qtbot, window, script: str, expected) -> None:
+    """The diff travels through the channel on its own; poll the page until it shows."""
+    qtbot.waitUntil(lambda: run_js(qtbot, window, script) == expected, timeout=5_000)
+
+
+def test_open_incidents_are_coloured_by_priority_and_ringed_when_overdue_or_escalated(open_window, qtbot):
+    window, _ = open_window()
+    styles = {tid: (point(qtbot, window, "incidents", tid) or {}).get("style") for tid in ("T-1", "T-2", "T-3")}
+    assert (styles["T-1"]["fill"], styles["T-1"]["ring"]) == ("#ff2d2d", "#ff2d55")  # priority 1, overdue
+    assert (styles["T-2"]["fill"], styles["T-2"]["ring"]) == ("#ff8c1a", "#d36bff")  # escalated
+    assert (styles["T-3"]["fill"], styles["T-3"]["ring"]) == ("#ffd21f", None)
+    assert point(qtbot, window, "incidents", "T-4") is None  # closed: not on the map
+
+
+def test_responders_are_shaped_by_kind_and_outlined_by_status(open_window, qtbot):
+    window, _ = open_window()
+    # The tiny city cycles kinds grid_worker, police, department and statuses on_duty, busy, off.
+    worker, police = point(qtbot, window, "responders", "R0"), point(qtbot, window, "responders", "R1")
+    assert (worker["style"]["shape"], worker["style"]["stroke"]) == ("circle", "#101418")
+    assert (police["style"]["shape"], police["style"]["stroke"]) == ("square", "#ffffff")
+    assert point(qtbot, window, "responders", "R2")["style"]["fillOpacity"] < 0.5
+
+
+def test_moves_arrive_as_one_diff_without_reloading_the_page(open_window, qtbot):
+    window, _ = open_window()
+    run_js(qtbot, window, "(window.loadedOnce = true)")
+    ids = np.array([f"R{i}" for i in range(RESPONDERS)] + ["nobody"])
+    lon = np.linspace(114.01, 114.11, len(ids))
+    lat = np.full(len(ids), 30.55)
+    window.map.update_layers(moved={"responders": Positions(ids, lon, lat)})
+    wait_for_page(qtbot, window, "gridsightMap.point('responders', 'R59').lng.toFixed(5)", f"{lon[59]:.5f}")
+    moved = point(qtbot, window, "responders", "R7")
+    assert (moved["lng"], moved["lat"]) == pytest.approx((lon[7], 30.55), abs=1e-5)
+    assert run_js(qtbot, window, "window.loadedOnce") is True
+    assert run_js(qtbot, window, "gridsightMap.visiblePointCounts().responders") == RESPONDERS
+
+
+def test_ticket_changes_restyle_add_and_remove_incidents(open_window, qtbot):
+    window, _ = open_window()
+    new_incident = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [114.05, 30.56]},
+                    "properties": {"ticket_id": "T-9", "priority": 1, "state": "received",
+                                   "overdue": False, "escalated": False}}
+    window.map.update_layers(
+        changed={"incidents": [{"ticket_id": "T-3", "priority": 1, "overdue": True}]},
+        added={"incidents": [new_incident]},
+        removed={"incidents": ["T-2"]},
+    )
+    wait_for_page(qtbot, window, "gridsightMap.visiblePointCounts().incidents", 3)
+    assert point(qtbot, window, "incidents", "T-3")["style"]["ring"] == "#ff2d55"
+    assert point(qtbot, window, "incidents", "T-2") is None
+    assert point(qtbot, window, "incidents", "T-9")["props"]["state"] == "received"
+    # A point added by a diff can be moved like the ones drawn at load.
+    window.map.update_layers(moved={"incidents": Positions(np.array(["T-9"]), np.array([114.06]), np.array([30.57]))})
+    wait_for_page(qtbot, window, "gridsightMap.point('incidents', 'T-9').lng.toFixed(4)", "114.0600")
+
+
+def test_demo_feed_moves_responders_on_the_map_every_second(open_window, qtbot, store):
+    window, _ = open_window(feed=demo_feed(store))
+    start = point(qtbot, window, "responders", "R0")
+    assert window._position_timer.isActive() and window._position_timer.interval() == 1000
+    qtbot.waitUntil(lambda: point(qtbot, window, "responders", "R0")["lng"] != start["lng"], timeout=3_000)
+
+
+def test_demo_feed_on_a_store_without_roads_is_a_one_line_error(tmp_path, capsys, monkeypatch):
+    from console import cli
+
+    monkeypatch.setattr(cli, "COMMAND_MODULES", ("console",))
+    Store.create(tmp_path / "empty.gpkg").close()
+    assert cli.main(["console", "--db", str(tmp_path / "empty.gpkg"), "--feed", "demo"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot simulate positions: the store has no roads" in err and err.count("\n") == 1
+
+
+def test_the_selected_incident_is_ringed_with_its_recommended_routes(open_window, qtbot, caplog):
+    window, _ = open_window()
+    routes = len(window.details.route_coordinates())
+    assert routes > 0, window.details.hint.text()
+    wait_for_page(qtbot, window, "gridsightMap.selectionShapes()", 2 * routes + 1)  # routes, ranks, ring
+    assert [r.message for r in caplog.records if r.name == "console.mapview" and r.levelno >= logging.WARNING] == []
