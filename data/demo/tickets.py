@@ -70,6 +70,8 @@ STEP_MINUTES = {
     _G: (4, 0.6), _D: (15, 0.8), _T: (40, 0.8), _A: (20, 0.9), _O: (35, 0.7), _S: (240, 1.2),
     _C: (1_440, 0.6), "returned": (60, 0.7), "reopened": (2_880, 0.5), "escalated": (60, 0.3), "merged": (10, 0.8),
 }
+FRESH_TICKETS = 24
+FRESH_WINDOW_S = 2 * 3600
 URGENCY = np.array([0, 0.3, 0.6, 1.0, 1.5])  # step time factor by priority, for dispatch to resolution
 
 DESCRIPTIONS = {
@@ -170,7 +172,12 @@ def _report_times(count: int, channel: np.ndarray, now: np.datetime64, rng) -> n
     hour = np.where(flat & (rng.random(count) < 0.4), rng.integers(0, 24, count),
                     rng.choice(24, size=count, p=hourly))
     seconds = hour * 3600 + rng.integers(0, 3600, count)
-    return day.astype("datetime64[s]") + seconds.astype("timedelta64[s]") - BEIJING_OFFSET
+    times = day.astype("datetime64[s]") + seconds.astype("timedelta64[s]") - BEIJING_OFFSET
+    # The shift on duty: calls of the last two hours, so the demo opens on a live queue with
+    # tickets still waiting to be dispatched, not only on history.
+    fresh = min(FRESH_TICKETS, count)
+    times[:fresh] = now - rng.integers(60, FRESH_WINDOW_S, fresh).astype("timedelta64[s]")
+    return times
 
 
 def _locations(count: int, placer: RoadPlacer, land_urban, hotspot_count: int, rng):

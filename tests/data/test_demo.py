@@ -374,3 +374,13 @@ def test_cli_rejects_bad_arguments(tmp_path, capsys, argv, message):
     assert main(args) == 2
     error = capsys.readouterr().err
     assert message in error and error.count("\n") == 1
+
+
+def test_the_demo_opens_on_a_live_shift_with_tickets_waiting_for_dispatch(city):
+    incidents, tickets = city["incidents"], city["tickets"]
+    now = pd.Timestamp(str(reference_time(SEED)) + "Z")
+    last_two_hours = pd.to_datetime(incidents["reported_at"]) >= now - pd.Timedelta(hours=2)
+    assert last_two_hours.sum() >= 20
+    waiting = tickets.loc[last_two_hours.to_numpy(), "state"]
+    assert (waiting == "registered").any()
+    assert waiting.isin(["dispatched", "accepted", "on_site"]).any()
