@@ -113,9 +113,11 @@ build_translations() {
 }
 
 build_demo_city() {
-  local out=demo/small.gpkg tmp=demo/.small-building.gpkg
-  if [[ -f $out ]]; then
-    step "demo city: $out present"
+  # Rebuilt whenever the generator or the schema changes, so the demo always shows what the code makes.
+  local out=demo/small.gpkg tmp=demo/.small-building.gpkg stamp=demo/small.gpkg.sha256 wanted
+  wanted=$(cat data/demo/*.py data/schema.py | sha256sum | cut -d' ' -f1)
+  if [[ -f $out && -f $stamp && $(cat "$stamp") == "$wanted" ]]; then
+    step "demo city: $out up to date"
     return
   fi
   step "demo city: building $out"
@@ -123,7 +125,9 @@ build_demo_city() {
   rm -f "$tmp" "$tmp-wal" "$tmp-shm"
   # Built under a temporary name so that an interrupted build is never taken for a finished one.
   .venv/bin/gridsight demo build --scale small --seed 1 --out "$tmp" || fail "building the demo city failed"
+  rm -f "$out-wal" "$out-shm"
   mv "$tmp" "$out"
+  echo "$wanted" >"$stamp"
 }
 
 install_system_packages

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 bash scripts/install.sh
-console=(.venv/bin/gridsight console --db demo/small.gpkg "$@")
+console=(.venv/bin/gridsight console --db demo/small.gpkg --feed demo "$@")
 if [[ -z ${DISPLAY:-} && -z ${WAYLAND_DISPLAY:-} ]]; then
   echo "[start] no display: running the console under Xvfb; to see it, take a screenshot instead:" \
     ".venv/bin/gridsight screenshot --db demo/small.gpkg --view dispatch --out dispatch.png"
