@@ -148,3 +148,21 @@ def test_repeat_callers_are_listed_masked(capsys, db, tmp_path):
     found = json.loads(out)
     assert found["callers"] == [{"phone": "138****5678", "calls": 3}]
     assert found["places"] == [{"grid": GRID_A1, "category": "hazard", "tickets": 3}]
+
+
+def test_the_audit_trail_reads_back_every_change_without_personal_data(capsys, db, tmp_path):
+    _, result = intake(capsys, db, tmp_path, [record("A", reporter={"name": "张三", "phone": PHONE})])
+    ticket = result["created"][0]
+    common = ["--db", db, "--actor", "op07", "--seat", "seat3"]
+    assert run(capsys, "ticket", "dispatch", ticket, *common, "--to", "C1001", "--version", "2")[0] == 0
+    assert run(capsys, "ticket", "advance", ticket, *common, "--to", "accepted")[0] == 0
+    code, out, _ = run(capsys, "ticket", "audit", "--db", db, "--ticket", ticket, "--json")
+    trail = json.loads(out)
+    assert code == 0
+    assert [e["action"] for e in trail] == ["intake", "registered->dispatched", "dispatched->accepted"]
+    assert all(e["subject"] == ticket for e in trail)
+    assert trail[1]["detail"]["changes"]["lead_id"] == "C1001" and trail[2]["detail"]["version"] == 4
+    assert [e["actor"] for e in trail][-2:] == ["op07", "op07"]
+    assert trail == sorted(trail, key=lambda e: e["at"])
+    code, out, _ = run(capsys, "ticket", "audit", "--db", db, "--ticket", ticket)
+    assert code == 0 and PHONE not in out and "张三" not in out and ticket in out

@@ -109,6 +109,11 @@ def register(subparsers) -> None:
     sub.add_argument("--min", type=int, default=3, dest="minimum", help="at least this many tickets (default 3)")
     sub.add_argument("--role", help=f"caller's role; {', '.join(sorted(PERSONAL_DATA_ROLES))} see phone numbers")
 
+    sub = action("audit", "the audit trail: every change made through gridsight, oldest first", _audit,
+                 ticket=False, change=False)
+    sub.add_argument("--ticket", metavar="ID", help="only this ticket's entries")
+    sub.add_argument("--limit", type=int, default=100, help="the latest this many (default 100)")
+
     sub = action("dead-letters", "intake records that were refused, newest first", _dead_letters,
                  ticket=False, change=False)
     sub.add_argument("--limit", type=int, default=50)
@@ -265,6 +270,18 @@ def _repeats(args) -> int:
             print(f"caller {caller['phone']}: {caller['calls']} tickets")
         for place in found["places"]:
             print(f"grid {place['grid']} {place['category']}: {place['tickets']} tickets")
+    return 0
+
+
+def _audit(args) -> int:
+    with _engine(args) as engine:
+        entries = engine.audit_trail(args.ticket, args.limit)
+    if args.json:
+        print_json(entries)
+    else:
+        for e in entries:
+            detail = json.dumps(e["detail"], ensure_ascii=False) if e["detail"] else ""
+            print(f"{e['at']}  {e['actor']:<12} {e['action']:<24} {e['subject'] or '-':<18} {detail}")
     return 0
 
 

@@ -554,6 +554,16 @@ class TicketEngine:
                                 (*params, limit))
         return [self._summary(row, role) for row in rows]
 
+    def audit_trail(self, ticket_id: str | None = None, limit: int = 100) -> list[dict]:
+        """Entries of the append-only audit log, oldest first; one ticket's, or the latest `limit`."""
+        where, params = ("WHERE subject = ?", (ticket_id,)) if ticket_id else ("", ())
+        latest = self.store.query(
+            f"SELECT at, actor, action, subject, detail FROM audit_log {where} ORDER BY fid DESC LIMIT ?",
+            (*params, limit))
+        return [{"at": at, "actor": actor, "action": action, "subject": subject,
+                 "detail": json.loads(detail) if detail else None}
+                for at, actor, action, subject, detail in reversed(latest)]
+
     def dead_letters(self, limit: int = 100) -> list[dict]:
         """Refused intake records, newest first (the payload is left out: it may hold personal data)."""
         return [{"channel": c, "record_id": r, "received_at": at, "reason": reason}
