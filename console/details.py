@@ -154,9 +154,14 @@ class IncidentDetails(QWidget):
     def show_recommendations(self, found: list[Recommendation]) -> None:
         self.recommendations = found
         self.table.setRowCount(len(found))
+        own_grid = self.ticket.get("grid_code") if self.ticket else None
         for row, r in enumerate(found):
             minutes, seconds = divmod(round(r.eta_s), 60)
-            cells = (r.name, label("kind", r.kind), f"{minutes}:{seconds:02d}", f"{r.distance_m / 1000:.1f} km")
+            kind = label("kind", r.kind)
+            if own_grid is not None and r.grid == own_grid:
+                # Own-grid workers are ranked ahead of slightly faster outsiders: say why.
+                kind = self.tr("{kind}, own grid").format(kind=kind)
+            cells = (r.name, kind, f"{minutes}:{seconds:02d}", f"{r.distance_m / 1000:.1f} km")
             for column, text in enumerate(cells):
                 self.table.setItem(row, column, QTableWidgetItem(text))
         self.table.setVerticalHeaderLabels([str(n) for n in range(1, len(found) + 1)])

@@ -37,6 +37,12 @@ OVERDUE_COLOUR = QColor("#ff6b6b")
 ESCALATED_COLOUR = QColor("#d79bff")
 ANY = None  # the filter combos' "all" entry
 _ROOT = QModelIndex()  # a table has no parent rows
+# How the state column sorts: tickets waiting for the centre to act come first, then those
+# with a responder, last those only waiting to be closed.
+STATE_ORDER = {
+    "received": 0, "registered": 0, "returned": 0, "reopened": 0, "escalated": 1,
+    "dispatched": 2, "transferred": 2, "accepted": 3, "on_site": 3, "resolved": 4,
+}
 
 
 class IncidentQueueModel(QAbstractTableModel):
@@ -107,7 +113,7 @@ class IncidentQueueModel(QAbstractTableModel):
         row = self._rows[index.row()]
         value = row[column]
         if role == SORT_ROLE:
-            return value
+            return STATE_ORDER.get(value, len(STATE_ORDER)) if column == "state" else value
         if role == Qt.ItemDataRole.DisplayRole:
             return display_value(column, value)
         if role == Qt.ItemDataRole.ForegroundRole:
@@ -212,12 +218,12 @@ class IncidentQueue(QWidget):
     def set_rows(self, rows: pd.DataFrame) -> None:
         self.model.set_rows(rows)
         self._fill_filters()
-        # Most urgent first: priority 1 on top, then the oldest report.
-        self.table.sortByColumn(IncidentQueueModel.COLUMNS.index("reported_at"), Qt.SortOrder.AscendingOrder)
-        self.table.sortByColumn(IncidentQueueModel.COLUMNS.index("priority"), Qt.SortOrder.AscendingOrder)
+        # Waiting for dispatch first, then by priority, then the oldest report (stable sorts).
+        for column in ("reported_at", "priority", "state"):
+            self.table.sortByColumn(IncidentQueueModel.COLUMNS.index(column), Qt.SortOrder.AscendingOrder)
         self._update_counts()
         self.table.resizeColumnsToContents()
-        self.step(0)  # the most urgent ticket is selected from the start
+        self.step(0)  # the first ticket that needs the dispatcher is selected from the start
 
     def update_ticket(self, ticket: dict) -> None:
         self.model.replace_row(ticket)

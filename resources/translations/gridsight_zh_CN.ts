@@ -134,6 +134,10 @@
         <source>No responder on duty can reach it by road.</source>
         <translation>没有在岗处置力量可经道路到达。</translation>
     </message>
+    <message>
+        <source>{kind}, own grid</source>
+        <translation>{kind}·本网格</translation>
+    </message>
 </context>
 <context>
     <name>IncidentQueue</name>

@@ -8,6 +8,7 @@ from PySide6.QtCore import QPoint, QSettings, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QDockWidget
 
+from gis.routing import Recommendation
 from tests.console.tiny_city import build_tiny_city, run_js
 
 
@@ -28,18 +29,20 @@ def current_id(window) -> str:
     return window.queue.current_ticket()["ticket_id"]
 
 
-def test_queue_starts_on_the_most_urgent_ticket_and_j_k_walk_it(open_window, qtbot):
+def test_queue_starts_on_the_ticket_waiting_for_dispatch_and_j_k_walk_it(open_window, qtbot):
     window, _ = open_window()
-    assert current_id(window) == "T-1"  # priority 1
-    assert window.details.ticket["ticket_id"] == "T-1"
+    # Waiting for the centre first (registered), then escalated, then already dispatched,
+    # even though the dispatched one has the higher priority.
+    assert current_id(window) == "T-3"
+    assert window.details.ticket["ticket_id"] == "T-3"
     press(qtbot, window, Qt.Key.Key_J)
     assert current_id(window) == "T-2"
     press(qtbot, window, Qt.Key.Key_Down, Qt.KeyboardModifier.ControlModifier)
-    assert current_id(window) == "T-3"
+    assert current_id(window) == "T-1"
     press(qtbot, window, Qt.Key.Key_K)
     assert current_id(window) == "T-2"
     press(qtbot, window, Qt.Key.Key_Up, Qt.KeyboardModifier.ControlModifier)
-    assert current_id(window) == "T-1"
+    assert current_id(window) == "T-3"
 
 
 def test_queue_filters_by_state_and_overdue_and_counts_per_state(open_window, qtbot):
@@ -86,6 +89,8 @@ def test_key_1_dispatches_to_the_first_recommendation_in_the_store_and_on_the_ma
 
 def test_a_refused_dispatch_says_why_and_changes_nothing(open_window, qtbot, own_store):
     window, _ = open_window("en", on=own_store)
+    with qtbot.waitSignal(window.recommendationsDone, timeout=10_000):
+        assert window.queue.select_ticket("T-1")  # already dispatched
     press(qtbot, window, Qt.Key.Key_1)
     assert window.statusBar().currentMessage().startswith("Not dispatched: ")
     assert "cannot go from dispatched to dispatched" in window.statusBar().currentMessage()
@@ -147,3 +152,16 @@ def test_the_dispatch_adapter_turns_workflow_refusals_into_one_exception(tmp_pat
         with pytest.raises(DispatchRefused):
             dispatcher.assign("T-3", "R0", expected_version=7)  # someone else changed it
         assert dispatcher.assign("T-3", "R0", expected_version=1) == 2
+
+
+def test_own_grid_workers_are_marked_in_the_recommendations(open_window, qtbot):
+    window, _ = open_window("en")
+    details = window.details
+    details.show_ticket({**details.ticket, "grid_code": "G1"})
+    details.show_recommendations([
+        Recommendation("A", "甲", "grid_worker", "G1", 30.0, 200.0),
+        Recommendation("B", "乙", "grid_worker", "G2", 20.0, 150.0),
+        Recommendation("C", "丙", "police", None, 40.0, 400.0),
+    ])
+    kinds = [details.table.item(row, 1).text() for row in range(3)]
+    assert kinds == ["grid worker, own grid", "grid worker", "police"]
