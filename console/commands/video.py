@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from console.commands import CliError, open_store, print_json
+from console.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from video.streams import mask_url
 
 DEFAULT_FOOTAGE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "gridsight" / "footage"
@@ -50,6 +51,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     serve_parser.add_argument("--footage", type=Path, default=DEFAULT_FOOTAGE,
                               help=f"where to keep the rendered footage (default {DEFAULT_FOOTAGE})")
     serve_parser.set_defaults(handler=run_demo_streams)
+
+    wall_parser = actions.add_parser(
+        "wall", help="open the video wall in a window of its own",
+        description="Show the store's online cameras on a video wall (with the camera list beside it), "
+                    "full screen on --screen; or, with --screenshot, render it headless to a PNG once "
+                    "every tile has shown --frames frames.")
+    wall_parser.add_argument("--db", required=True, help="the gridsight store (.gpkg)")
+    wall_parser.add_argument("--layout", type=int, choices=(1, 4, 9, 16), default=4, help="tiles (default 4)")
+    wall_parser.add_argument("--screen", type=int, default=0, help="screen number to open on (default 0)")
+    wall_parser.add_argument("--patrol", metavar="ROUTE_ID", help="run a video patrol along this patrol route")
+    wall_parser.add_argument("--patrol-interval", default="10", help="seconds per patrol step (default 10)")
+    wall_parser.add_argument("--lang", choices=LANGUAGES, default=DEFAULT_LANGUAGE,
+                             help=f"UI language (default {DEFAULT_LANGUAGE})")
+    wall_parser.add_argument("--screenshot", type=Path, metavar="FILE.png", help="render 1920x1080 headless to a PNG")
+    wall_parser.add_argument("--frames", default="25", help="frames every tile shows before the screenshot (default 25)")
+    wall_parser.set_defaults(handler=run_wall)
 
 
 def _positive(text: str, what: str) -> float:
@@ -140,3 +157,10 @@ def run_demo_streams(args: argparse.Namespace) -> int:
     except StreamServerError as err:
         raise CliError(str(err), 1) from None
     return 0
+
+
+def run_wall(args: argparse.Namespace) -> int:
+    from console.videowindow import run_wall_command
+
+    return run_wall_command(args, _positive(args.patrol_interval, "--patrol-interval"),
+                            math.ceil(_positive(args.frames, "--frames")))

@@ -2,6 +2,17 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN" sourcelanguage="en">
 <context>
+    <name>CameraList</name>
+    <message>
+        <source>Search cameras by name, id or grid</source>
+        <translation>按名称、编号或网格搜索摄像头</translation>
+    </message>
+    <message>
+        <source>Offline for maintenance</source>
+        <translation>离线待维护</translation>
+    </message>
+</context>
+<context>
     <name>ConsoleWindow</name>
     <message>
         <source>Grid Governance Command Console</source>
@@ -388,6 +399,95 @@
     <message>
         <source>Show or hide this panel</source>
         <translation>显示或隐藏本面板</translation>
+    </message>
+</context>
+<context>
+    <name>VideoTile</name>
+    <message>
+        <source>Save a snapshot</source>
+        <translation>保存抓拍图</translation>
+    </message>
+    <message>
+        <source>Drop a camera here</source>
+        <translation>将摄像头拖到此处</translation>
+    </message>
+    <message>
+        <source>no stream</source>
+        <translation>无视频流</translation>
+    </message>
+    <message>
+        <source>{fps} fps</source>
+        <translation>{fps} 帧/秒</translation>
+    </message>
+    <message>
+        <source>connecting</source>
+        <translation>连接中</translation>
+    </message>
+    <message>
+        <source>live</source>
+        <translation>实时</translation>
+    </message>
+    <message>
+        <source>stalled</source>
+        <translation>画面停滞</translation>
+    </message>
+    <message>
+        <source>reconnecting</source>
+        <translation>重连中</translation>
+    </message>
+    <message>
+        <source>offline</source>
+        <translation>离线</translation>
+    </message>
+    <message>
+        <source>Class A (Skynet)</source>
+        <translation>一类（天网）</translation>
+    </message>
+    <message>
+        <source>Class B (Sharp Eyes)</source>
+        <translation>二类（雪亮工程）</translation>
+    </message>
+    <message>
+        <source>Rural</source>
+        <translation>农村</translation>
+    </message>
+    <message>
+        <source>Private</source>
+        <translation>社会自建</translation>
+    </message>
+</context>
+<context>
+    <name>VideoWall</name>
+    <message>
+        <source>{n} tiles</source>
+        <translation>{n} 分屏</translation>
+    </message>
+    <message>
+        <source>1 tile</source>
+        <translation>单画面</translation>
+    </message>
+    <message>
+        <source>{m:.0f} m</source>
+        <translation>{m:.0f} 米</translation>
+    </message>
+    <message>
+        <source>in view</source>
+        <translation>在视野内</translation>
+    </message>
+</context>
+<context>
+    <name>VideoWallWindow</name>
+    <message>
+        <source>Video Wall</source>
+        <translation>视频墙</translation>
+    </message>
+    <message>
+        <source>Snapshot saved: {path}</source>
+        <translation>抓拍图已保存：{path}</translation>
+    </message>
+    <message>
+        <source>No snapshot: {error}</source>
+        <translation>无法抓拍：{error}</translation>
     </message>
 </context>
 </TS>
