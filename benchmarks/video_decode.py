@@ -4,7 +4,7 @@ Issue 7 target: frames delivered by the capture workers >= 80 % of what ffmpeg a
 the same streams in the same run. Both phases read the same 16 streams from one GStreamer test
 server (which encodes them live, so the server's own CPU is part of both phases).
 
-    .venv/bin/python benchmarks/video_decode.py [--streams 16] [--seconds 10] [--json]
+    .venv/bin/python -m benchmarks.video_decode [--streams 16] [--seconds 10] [--json]
 """
 
 from __future__ import annotations
