@@ -16,6 +16,7 @@ import resource
 import subprocess
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from video.capture import CaptureWorker, Status
@@ -60,24 +61,35 @@ def worker_frames(urls: list[str], seconds: float) -> tuple[list[int], float]:
     return [a - b for a, b in zip(after, before)], live_after
 
 
+@contextmanager
+def bench_streams(count: int):
+    """`count` synthetic camera main streams served as real RTSP on loopback; yields their URLs."""
+    with tempfile.TemporaryDirectory() as tmp:
+        scenes = render_scenes(Path(tmp))
+        ids = [f"BENCH{k:02d}" for k in range(count)]
+        specs = [s for cid in ids for s in camera_streams(cid, cid, scenes[scene_for(cid)])][::2]  # main only
+        with RtspTestServer(specs) as server:
+            yield [server.url(spec.path) for spec in specs]
+
+
+def ffmpeg_baseline(urls: list[str], seconds: float) -> tuple[list[int], float]:
+    """Frames ffmpeg alone decodes from each stream, and the CPU seconds its processes used."""
+    children_cpu = cpu_seconds(resource.RUSAGE_CHILDREN)
+    frames = ffmpeg_frames(urls, seconds)
+    return frames, cpu_seconds(resource.RUSAGE_CHILDREN) - children_cpu
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--streams", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        scenes = render_scenes(Path(tmp))
-        ids = [f"BENCH{k:02d}" for k in range(args.streams)]
-        specs = [s for cid in ids for s in camera_streams(cid, cid, scenes[scene_for(cid)])][::2]  # main only
-        with RtspTestServer(specs) as server:
-            urls = [server.url(spec.path) for spec in specs]
-            children_cpu = cpu_seconds(resource.RUSAGE_CHILDREN)
-            ffmpeg = ffmpeg_frames(urls, args.seconds)
-            ffmpeg_cpu = cpu_seconds(resource.RUSAGE_CHILDREN) - children_cpu
-            own_cpu = cpu_seconds(resource.RUSAGE_SELF)
-            workers, live_after = worker_frames(urls, args.seconds)
-            workers_cpu = cpu_seconds(resource.RUSAGE_SELF) - own_cpu
+    with bench_streams(args.streams) as urls:
+        ffmpeg, ffmpeg_cpu = ffmpeg_baseline(urls, args.seconds)
+        own_cpu = cpu_seconds(resource.RUSAGE_SELF)
+        workers, live_after = worker_frames(urls, args.seconds)
+        workers_cpu = cpu_seconds(resource.RUSAGE_SELF) - own_cpu
     result = {
         "streams": args.streams, "seconds": args.seconds,
         "ffmpeg_fps_per_stream": round(sum(ffmpeg) / len(ffmpeg) / args.seconds, 2),

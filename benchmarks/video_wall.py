@@ -12,15 +12,12 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 
-from benchmarks.video_decode import cpu_seconds, ffmpeg_frames
+from benchmarks.video_decode import bench_streams, cpu_seconds, ffmpeg_baseline
 from console.videowall import REFRESH_HZ
-from video.testserver import RtspTestServer, camera_streams, render_scenes, scene_for
 
 HEARTBEAT_MS = 10
 
@@ -80,16 +77,9 @@ def main() -> None:
     parser.add_argument("--refresh-hz", type=float, default=REFRESH_HZ, help="the wall's polling rate")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        scenes = render_scenes(Path(tmp))
-        ids = [f"BENCH{k:02d}" for k in range(args.streams)]
-        specs = [s for cid in ids for s in camera_streams(cid, cid, scenes[scene_for(cid)])][::2]  # main only
-        with RtspTestServer(specs) as server:
-            urls = [server.url(spec.path) for spec in specs]
-            children_cpu = cpu_seconds(resource.RUSAGE_CHILDREN)
-            ffmpeg = ffmpeg_frames(urls, args.seconds)
-            ffmpeg_cpu = cpu_seconds(resource.RUSAGE_CHILDREN) - children_cpu
-            wall = wall_frames(urls, args.seconds, args.refresh_hz)
+    with bench_streams(args.streams) as urls:
+        ffmpeg, ffmpeg_cpu = ffmpeg_baseline(urls, args.seconds)
+        wall = wall_frames(urls, args.seconds, args.refresh_hz)
     lateness = wall["lateness_ms"]
     result = {
         "streams": args.streams, "seconds": args.seconds, "refresh_hz": args.refresh_hz,
