@@ -57,8 +57,8 @@ LAYOUTS = (1, 4, 9, 16)
 # tick now and then, and the first of them is never shown.
 REFRESH_HZ = 30
 MAIN_STREAMS_UP_TO = 4  # layouts of up to this many tiles show main streams, bigger ones sub-streams
-FPS_REFRESH_S = 1.0
-PATROL_RADIUS_M = 100.0  # cameras this close to a patrol route are on its tour  # how often the fps shown on a tile is updated
+FPS_REFRESH_S = 1.0  # how often the fps shown on a tile is updated
+PATROL_RADIUS_M = 100.0  # cameras this close to a patrol route are on its tour
 STATUS_COLOURS = {
     Status.CONNECTING: QColor("#f0c040"),
     Status.LIVE: QColor("#4cc36b"),

@@ -56,6 +56,8 @@ class StreamOpenError(OSError):
     """The stream could not be opened; the message holds no URL."""
 
 
+# fps is counted over this window (seconds) of the newest frames.
+FPS_WINDOW_S = 1.0
 # Schemes whose server is asked before OpenCV opens the stream, with their default ports.
 SERVER_PORTS = {"rtsp": 554, "rtsps": 322, "http": 80, "https": 443, "rtmp": 1935}
 
@@ -202,7 +204,7 @@ class CaptureWorker:
         self._latest: Frame | None = None
         self._frames = 0
         self._reconnects = 0
-        self._recent_times: collections.deque[float] = collections.deque(maxlen=50)  # for fps
+        self._recent_times: collections.deque[float] = collections.deque(maxlen=256)  # for fps
         self._ring: collections.deque[Frame] = collections.deque()
         self._subscriptions: list[FrameSubscription] = []
 
@@ -242,10 +244,12 @@ class CaptureWorker:
             age = time.monotonic() - self._recent_times[-1] if self._recent_times else None
             if status is Status.LIVE and age is not None and age > self.stall_after_s:
                 status = Status.STALLED  # the thread is blocked in a read that has not timed out yet
-            fps = 0.0
-            if status is Status.LIVE and len(self._recent_times) >= 2:
-                span = self._recent_times[-1] - self._recent_times[0]
-                fps = (len(self._recent_times) - 1) / span if span > 0 else 0.0
+            fps = 0.0  # not known yet
+            recent = self._recent_times
+            # Frames of the last second, once the connection has run that long: the decoder
+            # hands over a burst of buffered frames right after it connects.
+            if status is Status.LIVE and recent and recent[-1] - recent[0] >= FPS_WINDOW_S:
+                fps = sum(1 for t in recent if t > recent[-1] - FPS_WINDOW_S) / FPS_WINDOW_S
             return CaptureStats(self.masked_url, status, round(fps, 1),
                                 self._latest.time if self._latest else None, self._frames, self._reconnects,
                                 self._error)

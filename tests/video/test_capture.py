@@ -48,11 +48,13 @@ def test_live_stream_reports_fps_and_gives_the_newest_frame(rtsp_server):
     with worker:
         assert worker.status is Status.CONNECTING
         assert wait_for(lambda: worker.status is Status.LIVE, 10)
+        # The connection's first burst of buffered frames gives no fps: unknown until a second has run.
+        assert worker.stats().fps == 0
         time.sleep(1.5)
         stats = worker.stats()
         frame = worker.latest()
     assert statuses[0] is Status.LIVE
-    assert 15 <= stats.fps <= 40
+    assert 15 <= stats.fps <= 30
     assert frame.image.shape == (180, 320, 3)
     assert abs(stats.last_frame_time - time.time()) < 2
     assert "s3cret" not in stats.url and stats.url.startswith("rtsp://***@")
