@@ -257,8 +257,36 @@ def _layer_or_table(name: str) -> Table:
     return LAYERS.get(name) or _table(name)
 
 
+# Below this many rows, values are converted one by one: pandas' per-call overhead would
+# dominate a single ticket's write. Both ways follow the same rules (tests compare them).
+SMALL_FRAME_ROWS = 32
+
+
+def _sql_value(value, sql_type: str, column: str):
+    """One value as SQLite takes it; the rules of _column_values, for a handful of rows."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    if sql_type == "TEXT":
+        return value if isinstance(value, str) else str(value)
+    number = pd.to_numeric(value, errors="coerce") if isinstance(value, str) else value
+    try:
+        number = float(number)
+    except (TypeError, ValueError):
+        number = float("nan")
+    if not np.isfinite(number) and not (np.isinf(number) and sql_type == "REAL"):
+        raise StoreError(f"column {column!r} needs {'whole ' if sql_type == 'INTEGER' else ''}numbers, "
+                         f"got {value!r}")
+    if sql_type == "REAL":
+        return number
+    if number % 1:
+        raise StoreError(f"column {column!r} needs whole numbers")
+    return int(number)
+
+
 def _column_values(series: pd.Series, sql_type: str) -> list:
     """Plain Python values for SQLite (numpy scalars are not accepted), NaN/NA as NULL."""
+    if len(series) <= SMALL_FRAME_ROWS:
+        return [_sql_value(v, sql_type, series.name) for v in series.tolist()]
     missing = series.isna().to_numpy()
     if sql_type == "INTEGER":
         numbers = pd.to_numeric(series, errors="coerce")

@@ -11,6 +11,7 @@ import time
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pyogrio
 import pytest
 import shapely
@@ -222,3 +223,23 @@ def test_refusing_a_foreign_file_leaves_its_bytes_alone(tmp_path):
         Store.open(foreign)
     assert foreign.read_bytes() == before
     assert not (tmp_path / "foreign.gpkg-wal").exists()
+
+
+@pytest.mark.parametrize("sql_type", ["INTEGER", "REAL", "TEXT"])
+@pytest.mark.parametrize(
+    "value",
+    [1, 2.0, "3", " 4 ", "5.0", None, np.nan, pd.NA, np.int64(6), np.float32(7.0), 2.5, "x", True, "中文", ""],
+)
+def test_small_and_large_writes_convert_values_alike(sql_type, value):
+    """Small frames take the one-by-one path, large ones the vectorised one: same rules."""
+    from data.store import SMALL_FRAME_ROWS, _column_values
+
+    def convert(rows: int):
+        series = pd.Series([value] * rows, name="c", dtype=object)
+        try:
+            return _column_values(series, sql_type)[0]
+        except StoreError as err:
+            return ("refused", str(err).split(",")[0])
+
+    small, large = convert(1), convert(SMALL_FRAME_ROWS + 1)
+    assert small == large and type(small) is type(large)
