@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import sys
+from pathlib import Path
 from typing import Any
 
 from data.store import Store, StoreError
@@ -23,9 +24,12 @@ def print_json(value: Any) -> None:
     sys.stdout.write("\n")
 
 
-def open_store(path):
-    """Open an existing store for a command, turning store problems into a CLI message."""
+def open_store(path, create: bool = False) -> Store:
+    """Open a store for a command (a new one if `create` and it does not exist yet), turning
+    store problems into a CLI message."""
     try:
+        if create and not Path(path).exists():
+            return Store.create(path)
         return Store.open(path)
     except StoreError as err:
         raise CliError(str(err)) from None

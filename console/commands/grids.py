@@ -8,15 +8,14 @@ store never holds a broken hierarchy; `--fix` first repairs what needs no judgem
 from __future__ import annotations
 
 import argparse
-import os
 from collections import Counter
 
 import pandas as pd
 from geopandas import GeoDataFrame
 
-from console.commands import CliError, print_json
+from console.commands import CliError, open_store, print_json
 from data import gridversions
-from data.store import Store, StoreError
+from data.store import StoreError
 from gis.gridfile import OUTPUT_FORMATS, GridFileError, read_grid_file, write_grid_file
 from gis.topology import DEFAULT_SLIVER_M2, DEFAULT_TOLERANCE_M2, Problem, fix, validate
 
@@ -162,7 +161,7 @@ def run_import(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    with _open_store(args.db) as store:
+    with open_store(args.db) as store:
         grids = store.read_layer("grids")
     try:
         write_grid_file(grids, args.out)
@@ -173,7 +172,7 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def run_history(args: argparse.Namespace) -> int:
-    with _open_store(args.db) as store:
+    with open_store(args.db) as store:
         changes = gridversions.history(store, code=args.code)
     if args.json:
         print_json([{k: (None if pd.isna(v) else v) for k, v in row.items()}
@@ -188,7 +187,7 @@ def run_history(args: argparse.Namespace) -> int:
 
 
 def run_rollback(args: argparse.Namespace) -> int:
-    with _open_store(args.db) as store:
+    with open_store(args.db) as store:
         try:
             changeset = gridversions.rollback(store, args.changeset, by=args.by, why=args.why)
         except gridversions.GridConflict as err:
@@ -225,18 +224,9 @@ def _summary(problems: list[Problem]) -> str:
     return f"{len(problems)} problem{plural} (" + ", ".join(f"{n} {kind}" for kind, n in counts.most_common()) + ")"
 
 
-def _open_store(path: str, create: bool = False) -> Store:
-    try:
-        if create and not os.path.exists(path):
-            return Store.create(path)
-        return Store.open(path)
-    except StoreError as err:
-        raise CliError(str(err)) from None
-
-
 def _replace_store_grids(db: str, grids: GeoDataFrame) -> int:
     """Replace the store's grids; chiefs and versions carry over for codes the store already has."""
-    with _open_store(db, create=True) as store:
+    with open_store(db, create=True) as store:
         previous = store.read_layer("grids").set_index("code")
         rows = grids.assign(
             name=grids["name"].fillna(grids["code"]),
