@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from pathlib import Path
@@ -34,3 +35,13 @@ def timed(function):
     start = time.perf_counter()
     result = function()
     return result, time.perf_counter() - start
+
+
+def print_report(result: dict, as_json: bool) -> None:
+    """A benchmark's result as JSON, or as aligned `key: value` lines for a person."""
+    if as_json:
+        print(json.dumps(result, indent=2))
+        return
+    width = max(map(len, result))
+    for key, value in result.items():
+        print(f"{key:>{width}}: {value}")

@@ -10,7 +10,6 @@ server (which encodes them live, so the server's own CPU is part of both phases)
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import resource
 import subprocess
@@ -19,6 +18,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+from benchmarks.common import print_report
 from video.capture import CaptureWorker, Status
 from video.testserver import RtspTestServer, camera_streams, render_scenes, scene_for
 
@@ -100,11 +100,7 @@ def main() -> None:
         "workers_cpu_s": round(workers_cpu, 1),  # this process, from start to live and the timed window
     }
     result["meets_80_percent"] = result["ratio"] >= 0.8
-    if args.json:
-        print(json.dumps(result, indent=2))
-    else:
-        for key, value in result.items():
-            print(f"{key:>24}: {value}")
+    print_report(result, args.json)
 
 
 if __name__ == "__main__":

@@ -10,12 +10,12 @@ lateness of a 10 ms QTimer heartbeat on the UI thread while the wall plays (offs
 from __future__ import annotations
 
 import argparse
-import json
 import resource
 import time
 
 import numpy as np
 
+from benchmarks.common import print_report
 from benchmarks.video_decode import bench_streams, cpu_seconds, ffmpeg_baseline
 from console.videowall import REFRESH_HZ
 
@@ -97,11 +97,7 @@ def main() -> None:
     }
     result["meets_80_percent"] = result["ratio_shown_to_ffmpeg"] >= 0.8
     result["never_stalls_over_30_ms"] = result["heartbeat_late_max_ms"] <= 30
-    if args.json:
-        print(json.dumps(result, indent=2))
-    else:
-        for key, value in result.items():
-            print(f"{key:>26}: {value}")
+    print_report(result, args.json)
 
 
 if __name__ == "__main__":
