@@ -95,7 +95,8 @@ def _initial_schema(conn: Connection) -> None:
     )
     # The schema describes the latest version; this migration builds version 1 of it.
     for layer in LAYERS.values():
-        create_layer(conn, layer.at_version(1))
+        if layer.since == 1:
+            create_layer(conn, layer.at_version(1))
     for table in TABLES.values():
         if table.since == 1:
             create_table(conn, table.at_version(1))
@@ -110,14 +111,7 @@ def _workflow_schema(conn: Connection) -> None:
     their incidents' channel, category, grid and time are filled for existing tickets
     and kept by triggers from then on; the statistics indexes cover them.
     """
-    for table in TABLES.values():
-        if table.since == 2:
-            create_table(conn, table.at_version(2))
-            continue
-        added = [column for column in table.columns if column.since == 2]
-        for column in added:
-            conn.exec_driver_sql(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {column.sql_type}')
-        _create_indexes(conn, table, only={column.name for column in added})
+    _add_version(conn, 2)
     conn.exec_driver_sql(
         "UPDATE tickets SET channel = i.channel, category = i.category, grid_code = i.grid_code, "
         "reported_at = i.reported_at FROM incidents i WHERE i.ticket_id = tickets.ticket_id"
@@ -130,9 +124,28 @@ def _workflow_schema(conn: Connection) -> None:
 
 def _grid_history_schema(conn: Connection) -> None:
     """Version 3, for the grid editor's versioning (data.gridversions): the tables marked `since=3`."""
+    _add_version(conn, 3)
+
+
+def _campaigns_schema(conn: Connection) -> None:
+    """Version 4: the campaigns layer (the big-screen wall's special actions) and ticket attachments."""
+    _add_version(conn, 4)
+
+
+def _add_version(conn: Connection, version: int) -> None:
+    """Create the layers and tables marked `since=version` whole, and add that version's new
+    columns to older tables (all nullable: existing rows simply have no value) with their indexes."""
+    for layer in LAYERS.values():
+        if layer.since == version:
+            create_layer(conn, layer.at_version(version))
     for table in TABLES.values():
-        if table.since == 3:
-            create_table(conn, table.at_version(3))
+        if table.since == version:
+            create_table(conn, table.at_version(version))
+            continue
+        added = [column for column in table.columns if column.since == version]
+        for column in added:
+            conn.exec_driver_sql(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {column.sql_type}')
+        _create_indexes(conn, table, only={column.name for column in added})
 
 
 # (version, description, function). Append only.
@@ -140,6 +153,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "GeoPackage core, spatial layers and ticket tables", _initial_schema),
     (2, "Ticket workflow: dead letters, mediation, supervision notices, ticket columns", _workflow_schema),
     (3, "Grid versioning: change-sets and grid history", _grid_history_schema),
+    (4, "Campaigns layer and ticket attachments", _campaigns_schema),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

@@ -168,9 +168,25 @@ INCIDENTS = Layer(
     geometry_type="POINT",
 )
 
+CAMPAIGNS = Layer(
+    "campaigns",
+    _cols(
+        ("campaign_id", "TEXT", False, True),
+        ("name", "TEXT", False),
+        ("focus", "TEXT"),  # comma-separated ticket categories the campaign targets
+        ("starts_at", "TEXT", False),  # ISO 8601 UTC
+        ("ends_at", "TEXT", False),
+        ("description", "TEXT"),
+    ),
+    "Special actions (seasonal or at key places): a time window, an area and the categories in focus",
+    ("starts_at",),
+    geometry_type="MULTIPOLYGON",
+    since=4,
+)
+
 LAYERS: dict[str, Layer] = {
     layer.name: layer
-    for layer in (GRIDS, ROADS, WATER, RESPONDERS, CAMERAS, PATROL_ROUTES, CHECKPOINTS, INCIDENTS)
+    for layer in (GRIDS, ROADS, WATER, RESPONDERS, CAMERAS, PATROL_ROUTES, CHECKPOINTS, INCIDENTS, CAMPAIGNS)
 }
 
 
@@ -199,6 +215,8 @@ TICKETS = Table(
         ("warning_level", "INTEGER", True, False, 2),  # 0 none, 1 yellow, 2 orange, 3 red (overdue)
         ("escalation_level", "INTEGER", True, False, 2),  # 0 grid, 1 village, 2 township, 3 county centre
         ("mediation_outcome", "TEXT", True, False, 2),  # disputes: mediated, referred, failed
+        # Added by schema version 4: JSON list of files kept with the ticket (an alert's snapshot, a clip).
+        ("attachments", "TEXT", True, False, 4),
         # Copies of the ticket's incidents row, kept by triggers (TICKET_FACT_TRIGGERS), so that
         # statistics over a million tickets read one covering index instead of joining two tables.
         ("channel", "TEXT", True, False, 2),

@@ -3,7 +3,7 @@
 `build_demo_city(path, scale, seed)` writes it into a new store; `generate_city` returns
 it in memory. Modules, in the order the city is made: scales (sizes), landscape
 (territory, river, lakes, towns, villages), roads, grids, placement (things on roads),
-responders (and patrol routes), cameras (and checkpoints), tickets; geometry, names and
+responders (and patrol routes), cameras (and checkpoints), tickets, campaigns; geometry, names and
 clock provide the metric frame, synthetic names and the fixed "now"; build puts it together.
 """
 

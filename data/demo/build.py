@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from data.demo.campaigns import build_campaigns
 from data.demo.cameras import build_cameras, build_checkpoints
 from data.demo.clock import reference_time
 from data.demo.geometry import METRIC_CRS, to_lonlat
@@ -77,10 +78,12 @@ def generate_city(scale: str = "small", seed: int = 7, progress: Callable[[str],
         geometry=[land.river.intersection(shapely.box(*land.territory.buffer(3_000).bounds)), *land.lakes],
         crs=METRIC_CRS,
     )
+    campaigns = build_campaigns(grids, land, history.incidents, now)
     road_frame = gpd.GeoDataFrame(roads.edges, geometry=roads.lines, crs=METRIC_CRS)
     metric = {
         "grids": grids, "roads": road_frame, "water": water, "responders": responders, "cameras": cameras,
         "patrol_routes": patrol_routes, "checkpoints": checkpoints, "incidents": history.incidents,
+        "campaigns": campaigns,
     }
     layers = {name: _lonlat(frame, LAYERS[name].column_names) for name, frame in metric.items()}
     tables = {"tickets": history.tickets, "ticket_timeline": history.timeline}

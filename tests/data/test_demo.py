@@ -384,3 +384,23 @@ def test_the_demo_opens_on_a_live_shift_with_tickets_waiting_for_dispatch(city):
     waiting = tickets.loc[last_two_hours.to_numpy(), "state"]
     assert (waiting == "registered").any()
     assert waiting.isin(["dispatched", "accepted", "on_site"]).any()
+
+
+def test_campaigns_cover_parts_of_the_territory_two_running_now(city, metric):
+    campaigns = city["campaigns"]
+    now = pd.Timestamp(reference_time(SEED)).tz_localize("UTC")
+    starts = pd.to_datetime(campaigns["starts_at"], utc=True)
+    ends = pd.to_datetime(campaigns["ends_at"], utc=True)
+    running = campaigns.loc[(starts <= now) & (now < ends), "campaign_id"].tolist()
+    assert running == ["C-FLOOD", "C-KEYPLACE"]
+    assert (ends[campaigns["campaign_id"] == "C-SPRING"] < now).all()
+    territory = metric["grids"].loc[metric["grids"]["level"] == 1].union_all()
+    for area in metric["campaigns"].geometry:
+        assert area.is_valid and 0 < area.area < territory.area
+        assert area.difference(territory).area < 1.0  # m²: inside the territory
+    # The key-place campaign sits where the last month's incidents concentrate.
+    keyplace = metric["campaigns"].set_index("campaign_id").geometry["C-KEYPLACE"]
+    incidents = metric["incidents"]
+    recent = pd.to_datetime(incidents["reported_at"], utc=True) >= now - pd.Timedelta(days=30)
+    inside = incidents[recent].within(keyplace).mean()
+    assert inside > keyplace.area / territory.area * 3

@@ -185,7 +185,7 @@ def test_migration_3_adds_the_history_tables_to_an_older_store(tmp_path, monkeyp
         patch.setattr(migrations, "LATEST_VERSION", 2)
         Store.create(path).close()
     with Store.open(path) as store:
-        assert store.schema_version == 3
+        assert store.schema_version == migrations.LATEST_VERSION
         assert gridversions.history(store).empty and store.count("grid_changesets") == 0
 
 

@@ -165,6 +165,28 @@ def test_schema_is_versioned_and_reopening_migrates_nothing(store, tmp_path):
         )
 
 
+def test_migration_4_adds_campaigns_and_attachments_keeping_what_was_there(tmp_path, monkeypatch):
+    path = tmp_path / "v3.gpkg"
+    with monkeypatch.context() as patch:
+        patch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:3])
+        patch.setattr(migrations, "LATEST_VERSION", 3)
+        with Store.create(path) as old:
+            old.write_layer("grids", grids_frame(2))
+            assert "campaigns" not in {row[0] for row in old.query("SELECT table_name FROM gpkg_contents")}
+    with Store.open(path) as store:
+        assert store.schema_version == 4
+        contents = dict(store.query("SELECT table_name, data_type FROM gpkg_contents"))
+        assert contents["campaigns"] == "features"
+        assert "attachments" in {row[1] for row in store.query("PRAGMA table_info(tickets)")}
+        assert store.read_layer("grids")["code"].tolist() == ["G000", "G001"]
+        area = shapely.box(112, 32, 112.02, 32.01)
+        store.write_layer("campaigns", gpd.GeoDataFrame(
+            {"campaign_id": ["C1"], "name": ["汛期隐患排查"], "focus": ["hazard"],
+             "starts_at": ["2026-06-01T00:00:00Z"], "ends_at": ["2026-09-30T00:00:00Z"], "description": [None]},
+            geometry=[shapely.MultiPolygon([area])], crs="EPSG:4326"))
+        assert store.read_layer("campaigns").geometry.iloc[0].equals(shapely.MultiPolygon([area]))
+
+
 def test_a_store_from_a_newer_gridsight_is_refused(store):
     with store.transaction() as tx:
         tx.execute(
