@@ -12,6 +12,7 @@ from console import cli
 from data import gridversions, migrations
 from data.store import Store, StoreError
 from gis import editing
+from tests.data.older_schema import schema_at
 from tests.gis.test_editing import (
     leaves,
     line_through,
@@ -180,9 +181,7 @@ def test_ticket_points_and_tickets_keep_their_grid_code_through_a_save(store_pat
 
 def test_migration_3_adds_the_history_tables_to_an_older_store(tmp_path, monkeypatch):
     path = tmp_path / "old.gpkg"
-    with monkeypatch.context() as patch:
-        patch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:2])
-        patch.setattr(migrations, "LATEST_VERSION", 2)
+    with schema_at(monkeypatch, 2):
         Store.create(path).close()
     with Store.open(path) as store:
         assert store.schema_version == migrations.LATEST_VERSION

@@ -19,6 +19,7 @@ import shapely
 from data import migrations
 from data.schema import LAYERS, TABLES
 from data.store import BULK_ROWS, Store, StoreError
+from tests.data.older_schema import schema_at
 
 
 def grids_frame(n: int = 3) -> gpd.GeoDataFrame:
@@ -167,9 +168,7 @@ def test_schema_is_versioned_and_reopening_migrates_nothing(store, tmp_path):
 
 def test_migration_4_adds_campaigns_and_attachments_keeping_what_was_there(tmp_path, monkeypatch):
     path = tmp_path / "v3.gpkg"
-    with monkeypatch.context() as patch:
-        patch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:3])
-        patch.setattr(migrations, "LATEST_VERSION", 3)
+    with schema_at(monkeypatch, 3):
         with Store.create(path) as old:
             old.write_layer("grids", grids_frame(2))
             assert "campaigns" not in {row[0] for row in old.query("SELECT table_name FROM gpkg_contents")}

@@ -15,6 +15,7 @@ from data import migrations
 from data.store import Store
 from data.workflow import IllegalTransition, TicketEngine, UnknownTicket, VersionConflict, WorkflowError
 from data.workflow.clock import ManualClock
+from tests.data.older_schema import schema_at
 
 START = datetime(2026, 11, 1, 2, 0, tzinfo=timezone.utc)  # 10:00 in Beijing
 TOWNSHIP, VILLAGE_A, VILLAGE_B = "420602001", "420602001001", "420602001002"
@@ -247,9 +248,7 @@ def test_personal_data_is_masked_unless_the_role_allows_and_never_logged(engine,
 
 def test_migration_2_brings_a_version_1_store_forward(tmp_path, monkeypatch):
     path = tmp_path / "old.gpkg"
-    with monkeypatch.context() as patch:
-        patch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:1])
-        patch.setattr(migrations, "LATEST_VERSION", 1)
+    with schema_at(monkeypatch, 1):
         with Store.create(path) as old:
             columns = {r[1] for r in old.query("PRAGMA table_info(tickets)")}
             assert "channel" not in columns and "merged_into" not in columns
