@@ -17,8 +17,13 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFormLayout,
+    QFrame,
+    QGridLayout,
     QHeaderView,
     QLabel,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -101,27 +106,39 @@ class Recommender(QObject):
         return None
 
 
-class IncidentDetails(QWidget):
-    """The selected ticket's facts and its recommended responders, numbered for the 1..5 keys."""
+class IncidentDetails(QScrollArea):
+    """The selected ticket's facts, its recommended responders (numbered for the 1..5 keys), the
+    actions on it and its timeline. It only shows and asks: the window's Desk acts. It scrolls
+    rather than forcing a minimum height on the window (1280 x 720 screens, a tall video dock)."""
+
+    assignRequested = Signal(int)  # n-th recommendation as lead
+    helperRequested = Signal(int)  # n-th recommendation as helper
+    transferRequested = Signal()
+    mergeRequested = Signal()
+    escalateRequested = Signal()
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.ticket: dict | None = None
+        self.record: dict | None = None  # the ticket as the workflow shows it (timeline, reporter)
         self.recommendations: list[Recommendation] = []
-        self._fields = {name: QLabel() for name in (
-            "ticket_id", "state", "priority", "category", "channel", "grid_code", "reported_at", "deadline",
-            "lead_id", "address", "description")}
-        form = QFormLayout()
+        self.staged_helpers: list[Recommendation] = []  # go with the lead when it is dispatched
+        self._form = QFormLayout()
+        self._form.setVerticalSpacing(3)
         titles = {
-            "ticket_id": self.tr("Ticket"), "state": self.tr("State"), "priority": self.tr("Priority"),
-            "category": self.tr("Category"), "channel": self.tr("Channel"), "grid_code": self.tr("Grid"),
-            "reported_at": self.tr("Reported"), "deadline": self.tr("Deadline"), "lead_id": self.tr("Lead"),
-            "address": self.tr("Address"), "description": self.tr("Description"),
+            "ticket": self.tr("Ticket"), "what": self.tr("Priority, category"), "grid_code": self.tr("Grid"),
+            "times": self.tr("Reported → due"), "assignees": self.tr("Lead, helpers"),
+            "department": self.tr("Department"), "duplicate": self.tr("Suspected duplicate of"),
+            "reporter": self.tr("Reporter"), "address": self.tr("Address"), "description": self.tr("Description"),
         }
+        self._fields = {name: QLabel() for name in titles}
         for name, field in self._fields.items():
             field.setWordWrap(True)
             field.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            form.addRow(titles[name], field)
+            # Reported text is never markup; only the ticket line and the times are ours.
+            field.setTextFormat(Qt.TextFormat.RichText if name in ("ticket", "times") else Qt.TextFormat.PlainText)
+            self._form.addRow(titles[name], field)
+        self._fields["duplicate"].setObjectName("duplicateHint")
         self.hint = QLabel(self.tr("Select an incident in the queue (J / K)."))
         self.hint.setWordWrap(True)
         self.table = QTableWidget(0, 4)
@@ -129,27 +146,156 @@ class IncidentDetails(QWidget):
                                               self.tr("Distance")])
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        layout = QVBoxLayout(self)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)  # the kind gives way (elided)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().setDefaultSectionSize(22)
+        # Exactly the five rows the keys reach: the room left goes to the timeline.
+        self.table.setFixedHeight(self.table.horizontalHeader().sizeHint().height() + RECOMMENDATIONS * 22
+                                  + 2 * self.table.frameWidth() + 2)
+        self.buttons = {name: QPushButton(text) for name, text in (
+            ("assign", self.tr("Lead 1–5")), ("helper", self.tr("Helper ⇧1–5")),
+            ("transfer", self.tr("Transfer T")), ("merge", self.tr("Merge M")),
+            ("escalate", self.tr("Escalate E")))}
+        self.buttons["assign"].clicked.connect(lambda: self.assignRequested.emit(self._chosen()))
+        self.buttons["helper"].clicked.connect(lambda: self.helperRequested.emit(self._chosen()))
+        self.buttons["transfer"].clicked.connect(self.transferRequested)
+        self.buttons["merge"].clicked.connect(self.mergeRequested)
+        self.buttons["escalate"].clicked.connect(self.escalateRequested)
+        actions = QGridLayout()
+        actions.setSpacing(4)
+        # Lead and helper side by side, the rarer three under them: fits a 300 px dock.
+        for button, (row, column, span) in zip(self.buttons.values(),
+                                               ((0, 0, 3), (0, 3, 3), (1, 0, 2), (1, 2, 2), (1, 4, 2))):
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keys stay with the window's shortcuts
+            button.setMinimumWidth(0)
+            button.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)  # never widen the dock
+            actions.addWidget(button, row, column, 1, span)
+        self.timeline = QTableWidget(0, 4)
+        self.timeline.setObjectName("timeline")
+        self.timeline.setHorizontalHeaderLabels([self.tr("Time"), self.tr("State"), self.tr("By, seat"),
+                                                 self.tr("Note")])
+        self.timeline.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.timeline.verticalHeader().hide()
+        self.timeline.verticalHeader().setDefaultSectionSize(20)
+        self.timeline.setWordWrap(False)
+        # Long notes elide (their tooltip has them whole) rather than scroll the dock sideways.
+        self.timeline.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        header = self.timeline.horizontalHeader()
+        for column, mode in enumerate((QHeaderView.ResizeMode.ResizeToContents, QHeaderView.ResizeMode.ResizeToContents,
+                                       QHeaderView.ResizeMode.Interactive, QHeaderView.ResizeMode.Stretch)):
+            header.setSectionResizeMode(column, mode)
+        header.resizeSection(2, self.fontMetrics().horizontalAdvance("0") * 16)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        content = QWidget()
+        layout = QVBoxLayout(content)
         layout.setContentsMargins(6, 6, 6, 6)
-        layout.addLayout(form)
-        layout.addWidget(QLabel(self.tr("Recommended responders (press 1–5 to assign)")))
-        layout.addWidget(self.table, 1)
+        layout.addLayout(self._form)
+        caption = QLabel(self.tr("Recommended responders (1–5: lead, Shift+1–5: helper)"))
+        caption.setWordWrap(True)  # a long caption must not widen the dock past the window
+        layout.addWidget(caption)
+        layout.addWidget(self.table)
         layout.addWidget(self.hint)
+        layout.addLayout(actions)
+        layout.addWidget(QLabel(self.tr("Timeline")))
+        layout.addWidget(self.timeline, 1)
+        self.timeline.setMinimumHeight(self.timeline.verticalHeader().defaultSectionSize() * 4)
+        self.setWidget(content)
+        self._show_optional_rows()
+
+    def preferred_height(self) -> int:
+        """Height that shows everything without scrolling."""
+        return self.widget().sizeHint().height() + 2 * self.frameWidth()
+
+    def _chosen(self) -> int:
+        """The recommendation the buttons act on: the one picked in the table, else the first."""
+        return max(self.table.currentRow(), 0) + 1
 
     def show_ticket(self, ticket: dict) -> None:
-        """Show a ticket; its recommendations follow with `show_recommendations`."""
+        """Show a queue row; its recommendations follow with `show_recommendations` and the
+        workflow's view of it (timeline, reporter) with `show_record`."""
         same = self.ticket is not None and self.ticket["ticket_id"] == ticket["ticket_id"]
         self.ticket = ticket
-        for name, field in self._fields.items():
-            field.setText(display_value(name, ticket.get(name)))
+        if not same:
+            self.record = None
+            self.staged_helpers = []
+            self.timeline.setRowCount(0)
+        state = display_value("state", ticket.get("state"))
+        self._fields["ticket"].setText(f"<b>{ticket['ticket_id']}</b> · {state}")
+        self._fields["what"].setText(" · ".join(filter(None, (
+            self.tr("P{priority}").format(priority=display_value("priority", ticket.get("priority"))),
+            display_value("category", ticket.get("category")), display_value("channel", ticket.get("channel"))))))
+        self._fields["grid_code"].setText(display_value("grid_code", ticket.get("grid_code")))
+        due = display_value("deadline", ticket.get("deadline"))
         if ticket.get("overdue"):
-            self._fields["deadline"].setText(self.tr("{deadline} — overdue").format(
-                deadline=self._fields["deadline"].text()))
+            due = "<span style='color:#ff6b6b'>" + self.tr("{deadline} — overdue").format(deadline=due) + "</span>"
+        self._fields["times"].setText(f"{display_value('reported_at', ticket.get('reported_at'))} → {due}")
+        for name in ("address", "description"):
+            self._fields[name].setText(display_value(name, ticket.get(name)))
+        self._show_assignees()
+        self._show_optional_rows()
         if not same:
             self.show_recommendations([])
             self.hint.setText(self.tr("Finding the nearest responders by road…"))
+            self.hint.setVisible(True)
+
+    def show_record(self, record: dict) -> None:
+        """The workflow's view of the shown ticket: timeline, reporter, department, duplicate."""
+        if self.ticket is None or record["id"] != self.ticket["ticket_id"]:
+            return
+        self.record = record
+        reporter = record.get("reporter") or {}
+        self._fields["reporter"].setText(" · ".join(filter(None, (reporter.get("name"), reporter.get("phone"))))
+                                         or self.tr("anonymous"))
+        self._fields["department"].setText(record.get("department") or "")
+        duplicate = record.get("duplicate_of")
+        open_ticket = record["state"] not in ("merged", "closed", "resolved")
+        self._fields["duplicate"].setText(
+            self.tr("{ticket} — press M to merge into it").format(ticket=duplicate)
+            if duplicate and open_ticket else "")
+        self._show_assignees()
+        self._show_optional_rows()
+        rows = record.get("timeline", [])
+        self.timeline.setRowCount(len(rows))
+        for row, entry in enumerate(reversed(rows)):  # the newest first
+            by = " @ ".join(filter(None, (entry.get("by"), entry.get("seat"))))
+            cells = (display_value("reported_at", entry["at"]), display_value("state", entry["state"]), by,
+                     entry.get("note") or "")
+            for column, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setToolTip(text)
+                self.timeline.setItem(row, column, item)
+
+    def stage_helper(self, responder: Recommendation) -> None:
+        """A helper to send along when the lead is chosen (the ticket has no lead yet)."""
+        if all(h.id != responder.id for h in self.staged_helpers):
+            self.staged_helpers.append(responder)
+        self._show_assignees()
+
+    def clear_staged_helpers(self) -> None:
+        self.staged_helpers = []
+        self._show_assignees()
+        self._show_optional_rows()
+
+    def _show_assignees(self) -> None:
+        ticket = self.ticket or {}
+        names = {r.id: f"{r.name} ({r.id})" for r in [*self.recommendations, *self.staged_helpers]}
+        lead = display_value("lead_id", ticket.get("lead_id"))
+        helpers = [names.get(h, h) for h in display_value("helper_ids", ticket.get("helper_ids")).split(",") if h]
+        text = " · ".join(filter(None, (names.get(lead, lead), ", ".join(helpers))))
+        if self.staged_helpers:
+            text = " · ".join(filter(None, (text, self.tr("helpers go with the lead: {names}").format(
+                names=", ".join(h.name for h in self.staged_helpers)))))
+        self._fields["assignees"].setText(text)
+
+    def _show_optional_rows(self) -> None:
+        """Rows that are mostly empty take no room when they are."""
+        for name in ("assignees", "department", "duplicate", "reporter"):
+            self._form.setRowVisible(self._fields[name], bool(self._fields[name].text()))
 
     def show_recommendations(self, found: list[Recommendation]) -> None:
         self.recommendations = found
@@ -166,10 +312,13 @@ class IncidentDetails(QWidget):
                 self.table.setItem(row, column, QTableWidgetItem(text))
         self.table.setVerticalHeaderLabels([str(n) for n in range(1, len(found) + 1)])
         self.hint.setText("" if found else self.tr("No responder on duty can reach it by road."))
+        self.hint.setVisible(not found)  # no empty line between the table and the buttons
+        self._show_assignees()  # names for the ids now known
 
     def show_problem(self, message: str) -> None:
         self.show_recommendations([])
         self.hint.setText(message)
+        self.hint.setVisible(True)
 
     def route_coordinates(self) -> list[list[list[float]]]:
         """The recommended routes as [[lat, lon], ...] lines, best first, for the map."""

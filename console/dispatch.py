@@ -1,4 +1,5 @@
-"""The console's one door to the ticket workflow: assigning responders to a ticket.
+"""The console's one door to the ticket workflow: dispatching, transferring, merging,
+escalating and taking in tickets, and reading one ticket's details.
 
 The window calls this small adapter, never the workflow engine directly, so that the UI holds
 no workflow rules and a different engine (a server, say) can stand behind the same calls.
@@ -6,11 +7,27 @@ no workflow rules and a different engine (a server, say) can stand behind the sa
 
 from __future__ import annotations
 
-from data.workflow.engine import TicketEngine, WorkflowError
+import uuid
+from datetime import datetime
+
+from data.workflow.clock import utc_now
+from data.workflow.engine import TicketEngine, VersionConflict, WorkflowError
+from data.workflow.states import ESCALATED
+
+# What the centre's own screens show of a reporter: they take the calls, so they see them in full
+# (data/workflow/masking.py decides what each role sees).
+DISPATCHER_ROLE = "dispatcher"
+# How a walk-in or phone report reaches the engine: the centre's own channel.
+CENTRE_CHANNEL = "walk_in"
+CENTRE_MODES = ("walk_in", "phone")
 
 
 class DispatchRefused(Exception):
-    """The workflow said no (wrong state, stale version, unknown responder); the message says why."""
+    """The workflow said no (wrong state, unknown responder, bad input); the message says why."""
+
+
+class TicketConflict(DispatchRefused):
+    """Someone else changed the ticket since this seat read it: reload it, never overwrite."""
 
 
 class Dispatcher:
@@ -21,11 +38,68 @@ class Dispatcher:
         self.actor = actor
         self.seat = seat
 
-    def assign(self, ticket_id: str, lead: str, expected_version: int | None) -> int:
-        """Send the ticket to `lead`; returns the ticket's new version. `expected_version` is the
-        version the dispatcher saw: someone else's change in between refuses the assignment."""
+    def share_grid_index(self, index) -> None:
+        """Locate reports with the window's GridIndex instead of building another (seconds on
+        a city) on the UI thread at the first intake."""
+        self._engine.grid_index = index
+
+    def _call(self, method, *args, **kwargs):
         try:
-            return self._engine.dispatch(ticket_id, lead, actor=self.actor, seat=self.seat,
-                                         expected_version=expected_version)
+            return method(*args, actor=self.actor, seat=self.seat, **kwargs)
+        except VersionConflict as err:
+            raise TicketConflict(str(err)) from None
+        except WorkflowError as err:
+            raise DispatchRefused(str(err)) from None
+
+    def assign(self, ticket_id: str, lead: str, expected_version: int | None, helpers: tuple[str, ...] = ()) -> int:
+        """Send the ticket to `lead` (and `helpers`); returns the ticket's new version. `expected_version`
+        is the version the dispatcher saw: someone else's change in between refuses the assignment."""
+        return self._call(self._engine.dispatch, ticket_id, lead, helpers, expected_version=expected_version)
+
+    def add_helpers(self, ticket_id: str, helpers: list[str], expected_version: int | None) -> int:
+        """Responders join a ticket that already has its lead."""
+        return self._call(self._engine.add_helpers, ticket_id, helpers, expected_version=expected_version)
+
+    def transfer(self, ticket_id: str, department: str, deadline: datetime, expected_version: int | None) -> int:
+        """Hand the ticket to a department, which must report back by `deadline`."""
+        return self._call(self._engine.transfer, ticket_id, department, deadline, expected_version=expected_version)
+
+    def merge(self, ticket_id: str, into: str, expected_version: int | None) -> int:
+        """Close `ticket_id` as a duplicate of `into`."""
+        return self._call(self._engine.merge, ticket_id, into, expected_version=expected_version)
+
+    def escalate(self, ticket_id: str, expected_version: int | None) -> int:
+        """Push the ticket one supervision level up."""
+        return self._call(self._engine.advance, ticket_id, ESCALATED, expected_version=expected_version,
+                          note=f"by the duty officer at {self.seat}")
+
+    def escalation_target(self, grid_code: str | None, current_level: int) -> str:
+        """Who the ticket would go to if escalated now (for the confirmation)."""
+        if current_level >= self._engine.policy.top_escalation_level:
+            raise DispatchRefused("the ticket is already at the top escalation level")
+        return self._engine.escalation_target(grid_code, current_level + 1)
+
+    def take_in(self, mode: str, lon: float, lat: float, category: str, priority: int,
+                description: str | None, address: str | None, reporter_name: str | None,
+                reporter_phone: str | None) -> tuple[str, str | None]:
+        """A walk-in or phone report typed in at the centre (WGS-84 position) becomes a ticket:
+        returns its id and the ticket it may duplicate. Bad input is refused, nothing is saved."""
+        if mode not in CENTRE_MODES:
+            raise DispatchRefused(f"unknown way of reporting {mode!r}; use {', '.join(CENTRE_MODES)}")
+        record = {
+            "record_id": f"{mode}-{utc_now():%Y%m%d%H%M%S}-{uuid.uuid4().hex[:8]}", "category": category,
+            "priority": priority, "description": description, "address": address, "lon": lon, "lat": lat,
+            "crs": "wgs84", "reporter": {"name": reporter_name, "phone": reporter_phone},
+        }
+        result = self._call(self._engine.intake, CENTRE_CHANNEL, [record])
+        if result.rejected:
+            raise DispatchRefused(result.rejected[0]["reason"])
+        duplicate = result.suggested_merges[0]["duplicate_of"] if result.suggested_merges else None
+        return result.created[0], duplicate
+
+    def details(self, ticket_id: str) -> dict:
+        """Everything about one ticket (timeline, reporter as the dispatcher may see them)."""
+        try:
+            return self._engine.show(ticket_id, role=DISPATCHER_ROLE)
         except WorkflowError as err:
             raise DispatchRefused(str(err)) from None

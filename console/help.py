@@ -16,6 +16,13 @@ class ShortcutHelp(QDialog):
             ("J / Ctrl+↓", self.tr("Next incident in the queue")),
             ("K / Ctrl+↑", self.tr("Previous incident in the queue")),
             ("1 … 5", self.tr("Dispatch the selected incident to that recommended responder")),
+            ("Shift+1 … 5", self.tr("Add that recommended responder as a helper (before the lead: sent with it)")),
+            ("T", self.tr("Transfer the selected incident to a department, with a deadline")),
+            ("M", self.tr("Merge the selected incident into its suspected duplicate")),
+            ("E", self.tr("Escalate the selected incident one level")),
+            ("Ctrl+F", self.tr("Search grids, responders, cameras, tickets or coordinates; Enter goes to the first hit")),
+            ("Esc", self.tr("Leave the search box for the queue")),
+            ("Ctrl+N", self.tr("New walk-in / phone incident at the map's centre (right-click: at that point)")),
             ("Home", self.tr("Show the whole territory on the map")),
             ("F1", self.tr("Show or hide this panel")),
         ]

@@ -43,12 +43,17 @@ STATE_ORDER = {
     "received": 0, "registered": 0, "returned": 0, "reopened": 0, "escalated": 1,
     "dispatched": 2, "transferred": 2, "accepted": 3, "on_site": 3, "resolved": 4,
 }
+WAITING_STATES = frozenset(state for state, order in STATE_ORDER.items() if order == 0)
+# Widths of the narrow columns in characters of the table's font; the rest share what is left.
+COLUMN_CHARS = {"priority": 2, "state": 9, "ticket_id": 17, "category": 8, "deadline": 11, "reported_at": 11}
 
 
 class IncidentQueueModel(QAbstractTableModel):
     """One row per open ticket: (column name, header) pairs below, in display order."""
 
-    COLUMNS = ("priority", "state", "category", "reported_at", "deadline", "ticket_id", "channel", "grid_code")
+    # The ticket id third: it is what dispatchers read out to each other, so it must show in a
+    # narrow dock (1366 x 768) without scrolling.
+    COLUMNS = ("priority", "state", "ticket_id", "category", "deadline", "reported_at", "channel", "grid_code")
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -57,8 +62,8 @@ class IncidentQueueModel(QAbstractTableModel):
         self._row_of: dict[str, int] = {}
 
     def headers(self) -> list[str]:
-        return [self.tr("P"), self.tr("State"), self.tr("Category"), self.tr("Reported"), self.tr("Deadline"),
-                self.tr("Ticket"), self.tr("Channel"), self.tr("Grid")]
+        return [self.tr("P"), self.tr("State"), self.tr("Ticket"), self.tr("Category"), self.tr("Deadline"),
+                self.tr("Reported"), self.tr("Channel"), self.tr("Grid")]
 
     def set_rows(self, rows: pd.DataFrame) -> None:
         self.beginResetModel()
@@ -74,6 +79,37 @@ class IncidentQueueModel(QAbstractTableModel):
             return
         self._rows[row].update({column: ticket[column] for column in self._rows[row] if column in ticket})
         self.dataChanged.emit(self.index(row, 0), self.index(row, len(self.COLUMNS) - 1))
+
+    def add_rows(self, tickets: list[dict]) -> None:
+        """New tickets join the queue (at the end of the model; the view sorts them in)."""
+        tickets = [t for t in tickets if t["ticket_id"] not in self._row_of]
+        if not tickets:
+            return
+        first = len(self._rows)
+        self.beginInsertRows(_ROOT, first, first + len(tickets) - 1)
+        for offset, ticket in enumerate(tickets):
+            self._rows.append(dict(ticket))
+            self._row_of[ticket["ticket_id"]] = first + offset
+        self.endInsertRows()
+
+    def remove_ticket(self, ticket_id: str) -> None:
+        """A ticket nobody has to act on any more (closed, merged) leaves the queue."""
+        row = self._row_of.get(ticket_id)
+        if row is None:
+            return
+        self.beginRemoveRows(_ROOT, row, row)
+        del self._rows[row]
+        self._row_of = {ticket["ticket_id"]: n for n, ticket in enumerate(self._rows)}
+        self.endRemoveRows()
+
+    def summary(self) -> dict[str, int]:
+        """What the duty bar counts: open, overdue, escalated and waiting for the centre to act."""
+        return {
+            "open": len(self._rows),
+            "overdue": self.overdue_count(),
+            "escalated": sum(bool(ticket["escalated"]) for ticket in self._rows),
+            "waiting": sum(ticket["state"] in WAITING_STATES for ticket in self._rows),
+        }
 
     def ticket(self, row: int) -> dict:
         """A copy of the row's ticket, for the window to keep."""
@@ -121,9 +157,18 @@ class IncidentQueueModel(QAbstractTableModel):
                 return OVERDUE_COLOUR
             if row["escalated"]:
                 return ESCALATED_COLOUR
-        if role == Qt.ItemDataRole.ToolTipRole and column == "deadline" and row["overdue"]:
-            return self.tr("Overdue")
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(row)
         return None
+
+    def _tooltip(self, ticket: dict) -> str:
+        """The whole row in one line, for columns cut off in a narrow dock."""
+        parts = [ticket["ticket_id"], display_value("state", ticket["state"]),
+                 display_value("category", ticket["category"]), display_value("address", ticket.get("address"))]
+        text = " · ".join(p for p in parts if p)
+        if ticket["overdue"]:
+            text += " · " + self.tr("Overdue")
+        return text
 
 
 def display_value(column: str, value) -> str:
@@ -192,6 +237,8 @@ class IncidentQueue(QWidget):
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(22)
         self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # ticket ids differ at both ends
+        self.table.setWordWrap(False)
         self.table.selectionModel().currentRowChanged.connect(self._on_current_changed)
 
         self.filters = {column: QComboBox() for column in ("state", "channel", "priority")}
@@ -222,13 +269,35 @@ class IncidentQueue(QWidget):
         for column in ("reported_at", "priority", "state"):
             self.table.sortByColumn(IncidentQueueModel.COLUMNS.index(column), Qt.SortOrder.AscendingOrder)
         self._update_counts()
-        self.table.resizeColumnsToContents()
+        self._size_columns()
         self.step(0)  # the first ticket that needs the dispatcher is selected from the start
 
-    def update_ticket(self, ticket: dict) -> None:
-        self.model.replace_row(ticket)
+    def _size_columns(self) -> None:
+        """Fixed widths from the font, not from the contents: a long address or a new row never
+        pushes the ticket id out of sight."""
+        char = self.table.fontMetrics().horizontalAdvance("0")
+        header = self.table.horizontalHeader()
+        for column, name in enumerate(IncidentQueueModel.COLUMNS):
+            title = header.fontMetrics().horizontalAdvance(self.model.headers()[column]) + 12
+            header.resizeSection(column, max(title, char * COLUMN_CHARS.get(name, 8) + 12))
+
+    def apply_changes(self, updated: list[dict], added: list[dict], removed: list[str]) -> None:
+        """One batch of changed tickets: filters and counts are redone once, and the selection
+        stays on the ticket the dispatcher is working on (unless it left the queue)."""
+        for ticket in updated:
+            self.model.replace_row(ticket)
+        for ticket_id in removed:
+            self.model.remove_ticket(ticket_id)
+        self.model.add_rows(added)
         self._fill_filters()
         self._update_counts()
+
+    def contains(self, ticket_id: str) -> bool:
+        return self.model.row_of(ticket_id) is not None
+
+    def ticket(self, ticket_id: str) -> dict:
+        """A copy of the queue's row of a ticket it holds."""
+        return self.model.ticket(self.model.row_of(ticket_id))
 
     def current_ticket(self) -> dict | None:
         index = self.table.currentIndex()

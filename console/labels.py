@@ -46,7 +46,21 @@ _NAMES = {
         "police": QT_TRANSLATE_NOOP("Labels", "police"),
         "department": QT_TRANSLATE_NOOP("Labels", "department"),
     },
+    # Departments a ticket can be transferred to (tickets.department; the demo's teams).
+    "department": {
+        "city_management": QT_TRANSLATE_NOOP("Labels", "city management bureau"),
+        "market": QT_TRANSLATE_NOOP("Labels", "market regulation"),
+        "environment": QT_TRANSLATE_NOOP("Labels", "ecology and environment"),
+        "emergency": QT_TRANSLATE_NOOP("Labels", "emergency management"),
+        "water": QT_TRANSLATE_NOOP("Labels", "water affairs"),
+        "justice": QT_TRANSLATE_NOOP("Labels", "justice office"),
+    },
 }
+
+
+def codes(field: str) -> tuple[str, ...]:
+    """The known codes of `field`, in display order."""
+    return tuple(_NAMES[field])
 
 
 def label(field: str, code) -> str:

@@ -115,8 +115,11 @@ class Router:
     # -- positions --------------------------------------------------------------------
 
     def update_positions(self, ids, lon, lat) -> None:
-        """Move responders (NaN = position lost); nothing else is recomputed."""
-        self._place_rows(self._rows(ids), np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
+        """Move responders (NaN = position lost); nothing else is recomputed. A live feed may
+        report responders this router was built without (added since): they are skipped."""
+        rows = self._row_of.get_indexer(np.asarray(ids, dtype=str))
+        known = rows >= 0
+        self._place_rows(rows[known], np.asarray(lon, dtype=float)[known], np.asarray(lat, dtype=float)[known])
 
     def update_status(self, ids, statuses) -> None:
         self.statuses[self._rows(ids)] = np.asarray(statuses, dtype=object)

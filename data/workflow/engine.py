@@ -310,6 +310,27 @@ class TicketEngine:
                 f", helpers {', '.join(helpers)}" if helpers else ""),
                 {"lead_id": lead, "helper_ids": ",".join(helpers) or None, "department": None})
 
+    def add_helpers(self, ticket_id: str, helpers: list[str] | tuple, *, actor: str, seat: str,
+                    expected_version: int | None = None) -> int:
+        """More responders join a ticket its lead already has ("one point happens, many respond");
+        the timeline gets an entry in the same state, so every seat sees who joined."""
+        with self.store.transaction() as tx:
+            ticket = self._load(tx, ticket_id, expected_version)
+            lead, current = tx.execute("SELECT lead_id, helper_ids FROM tickets WHERE ticket_id = ?",
+                                       (ticket_id,)).fetchone()
+            if ticket.state not in (st.DISPATCHED, st.ACCEPTED, st.ON_SITE) or not lead:
+                raise IllegalTransition(f"ticket {ticket_id} is {ticket.state} without a lead in charge: "
+                                        "dispatch it to a lead, with its helpers")
+            joining = [h for h in dict.fromkeys(helpers) if h not in (current or "").split(",")]
+            if lead in joining:
+                raise WorkflowError(f"{lead} already leads ticket {ticket_id}")
+            if not joining:
+                raise WorkflowError(f"{', '.join(helpers)} already help on ticket {ticket_id}")
+            self._check_responders(tx, joining)
+            everyone = [*filter(None, (current or "").split(",")), *joining]
+            return self._update(tx, ticket, actor, seat, "add_helpers", {"helper_ids": ",".join(everyone)},
+                                f"helpers {', '.join(joining)} joined", timeline_state=ticket.state)
+
     @staticmethod
     def _check_responders(tx, ids: list[str]) -> None:
         marks = ", ".join("?" * len(ids))

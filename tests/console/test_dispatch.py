@@ -92,7 +92,7 @@ def test_a_refused_dispatch_says_why_and_changes_nothing(open_window, qtbot, own
     with qtbot.waitSignal(window.recommendationsDone, timeout=10_000):
         assert window.queue.select_ticket("T-1")  # already dispatched
     press(qtbot, window, Qt.Key.Key_1)
-    assert window.statusBar().currentMessage().startswith("Not dispatched: ")
+    assert window.statusBar().currentMessage().startswith("Not done: ")
     assert "cannot go from dispatched to dispatched" in window.statusBar().currentMessage()
     assert own_store.query("SELECT version FROM tickets WHERE ticket_id = 'T-1'") == [(1,)]
 

@@ -158,8 +158,10 @@ def test_position_updates_move_only_the_given_responders():
     router.update_positions(["b"], [np.nan], [np.nan])
     assert [r.id for r in router.recommend(*at)] == ["a"]
     assert router.without_position.tolist() == [False, True]
-    with pytest.raises(KeyError, match="zz"):
-        router.update_positions(["zz"], [112.0], [32.0])
+    # A responder the live feed knows and the router does not is skipped; the others still move.
+    router.update_positions(["zz", "b"], *lonlat([0, 300], [0, 0]))
+    assert [r.id for r in router.recommend(*at)] == ["b", "a"]
+    assert router.without_position.tolist() == [False, False]
 
 
 def test_points_beyond_the_snap_distance_are_outside_the_network():
