@@ -39,7 +39,7 @@ def save(store: Store, change, by: str, why: str) -> int:
         raise StoreError("the edited grids carry no version; read them from the store before editing")
     expected = dict(zip(before["code"], before["version"])) if len(before) else {}
     return _save(store, expected, change.after, by, why, change.operation,
-                 reassigned=dict(change.reassigned))
+                 reassigned=dict(change.reassigned), responders_back=dict(getattr(change, "workers", {})))
 
 
 def rollback(store: Store, changeset_id: int, by: str, why: str) -> int:
@@ -189,7 +189,8 @@ def _new_versions(tx: Transaction, codes, current: dict[str, int]) -> dict[str, 
 
 def _move_responders(tx: Transaction, reassigned: dict[str, str],
                      back: dict[str, tuple[str, str]]) -> dict[str, list[str]]:
-    """Move workers off grids that are gone (or back, for a rollback); returns {responder_id: [from, to]}."""
+    """Move workers off grids that are gone, and single workers still where the change found
+    them (`back`: {responder_id: (from, to)}, also a rollback's); returns {responder_id: [from, to]}."""
     moved: dict[str, list[str]] = {}
     for old, new in reassigned.items():
         for (rid,) in tx.execute("SELECT responder_id FROM responders WHERE grid_code = ?", (old,)).fetchall():

@@ -14,14 +14,17 @@ grid whose edge passes through that point gets the vertex too, so that the next 
 move drags both sides.
 
 Split, merge, delete and draw work on grids without children of their own (edit the
-children first); re-parenting and code edits carry the descendants along.
+children first); re-parenting and code edits carry the descendants along. Moving a vertex
+or an edge of a parent moves it in every grid of every level that has that point on its
+boundary, so the children's outer edges follow the parent's and stay inside it.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -63,7 +66,8 @@ class Change:
 
     Rows are identified by code, so a recoded grid is its old row in `before` and its new
     one in `after`. `reassigned` maps every code that no longer exists (deleted, merged,
-    recoded) to the code its workers (responders.grid_code) move to. Tickets keep the
+    recoded) to the code its workers (responders.grid_code) move to; `workers` names single
+    workers moved between grids (responder_id: (from code, to code)). Tickets keep the
     code they had.
     """
 
@@ -73,14 +77,17 @@ class Change:
     after: GeoDataFrame  # affected rows as they are now; no row for a deleted grid
     reassigned: dict[str, str] = field(default_factory=dict)
     problems: tuple[Problem, ...] = ()
+    workers: dict[str, tuple[str | None, str]] = field(default_factory=dict)
 
     @property
     def codes(self) -> set[str]:
         return set(self.before["code"]) | set(self.after["code"])
 
     def inverse(self) -> Change:
-        """The change that undoes this one (workers stay where the edit sent them)."""
-        return Change(f"undo {self.operation}", f"undo: {self.summary}", self.after, self.before)
+        """The change that undoes this one: single workers go back, those of a gone grid stay
+        where the edit sent them."""
+        return Change(f"undo {self.operation}", f"undo: {self.summary}", self.after, self.before,
+                      workers={rid: (to, source) for rid, (source, to) in self.workers.items()})
 
 
 class Edit(NamedTuple):
@@ -89,8 +96,23 @@ class Edit(NamedTuple):
 
 
 def apply_change(grids: GeoDataFrame, change: Change) -> GeoDataFrame:
-    """`grids` with the change's before rows replaced by its after rows."""
-    kept = grids[~grids["code"].isin(change.before["code"])]
+    """`grids` with the change's before rows replaced by its after rows.
+
+    A change that keeps the same codes (reshaping, attributes: most edits) overwrites those
+    rows in a copy, in place: at city scale that is several times cheaper than rebuilding.
+    """
+    before, after = change.before["code"], change.after["code"]
+    rows = np.flatnonzero(grids["code"].isin(before).to_numpy())
+    if len(rows) == len(after) and set(before) == set(after) and after.is_unique:
+        position = dict(zip(grids["code"].to_numpy()[rows], rows))
+        order = [position[code] for code in after]
+        replaced = grids.copy()
+        for column in change.after.columns:
+            if column not in replaced.columns:
+                replaced[column] = pd.Series(None, index=replaced.index, dtype=object)
+            replaced.iloc[order, replaced.columns.get_loc(column)] = change.after[column].to_numpy()
+        return replaced
+    kept = grids[~grids["code"].isin(before)]
     return GeoDataFrame(pd.concat([kept, change.after], ignore_index=True), crs=grids.crs)
 
 
@@ -127,23 +149,53 @@ def delete(grids: GeoDataFrame, code: str, receiver: str) -> Edit:
 
 
 def move_vertex(grids: GeoDataFrame, old_xy: tuple[float, float], new_xy: tuple[float, float]) -> Edit:
-    """Move a boundary vertex; every grid having exactly that vertex follows."""
+    """Move a boundary vertex; every grid with that point on its boundary follows."""
+    return move_vertices(grids, [(old_xy, new_xy)], "move_vertex")
+
+
+def move_edge(grids: GeoDataFrame, start: tuple[float, float], end: tuple[float, float],
+              offset: tuple[float, float]) -> Edit:
+    """Shift the edge from `start` to `end` by `offset` (degrees); the grids on both sides follow."""
+    if tuple(start) == tuple(end):
+        raise EditError("an edge needs two different end points")
+    moves = [(xy, (xy[0] + offset[0], xy[1] + offset[1])) for xy in (start, end)]
+    return move_vertices(grids, moves, "move_edge")
+
+
+def move_vertices(grids: GeoDataFrame, moves: Sequence[tuple[tuple[float, float], tuple[float, float]]],
+                  operation: str = "move_vertex") -> Edit:
+    """Move boundary points together. A grid whose edge passes through a moved point without a
+    vertex there (a T-junction, a parent's long edge under its children's vertices) gets the
+    vertex first, so that it follows instead of opening a gap or an overlap."""
     geoms = np.asarray(grids.geometry.array, dtype=object)
-    candidates = shapely.STRtree(geoms).query(shapely.Point(old_xy))
-    old = np.asarray(old_xy, dtype=float)
-    holders = [i for i in candidates if (shapely.get_coordinates(geoms[i]) == old).all(axis=1).any()]
-    if not holders:
-        raise EditError(f"no grid has a vertex at {old_xy[0]:.7f},{old_xy[1]:.7f}")
+    olds = np.array([old for old, _ in moves], dtype=float)
+    news = np.array([new for _, new in moves], dtype=float)
+    points = shapely.points(olds)
+    point_rows, grid_rows = shapely.STRtree(geoms).query(points, predicate="dwithin", distance=ON_EDGE_DEG)
+    holders, carried, found = set(), set(), set()
+    for p, g in zip(point_rows, grid_rows):
+        if (shapely.get_coordinates(geoms[g]) == olds[p]).all(axis=1).any():
+            holders.add(g)
+            found.add(p)
+        elif shapely.distance(shapely.boundary(geoms[g]), points[p]) < ON_EDGE_DEG:
+            carried.add(g)
+    if len(found) < len(olds):
+        lon, lat = olds[min(set(range(len(olds))) - found)]
+        raise EditError(f"no grid has a vertex at {lon:.7f},{lat:.7f}")
 
     def moved(xy: np.ndarray) -> np.ndarray:
-        xy = xy.copy()
-        xy[(xy == old).all(axis=1)] = new_xy
-        return xy
+        result = xy.copy()
+        for old, new in zip(olds, news):
+            result[(xy == old).all(axis=1)] = new
+        return result
 
     codes = grids["code"].to_numpy()
+    touched = sorted(holders | carried)
+    shapes = {i: insert_vertices(geoms[i], olds) if i in carried else geoms[i] for i in touched}
+    what = "an edge" if operation == "move_edge" else "a vertex"
     return _edit(
-        grids, "move_vertex", f"moved a vertex of {', '.join(codes[holders])}",
-        updates={codes[i]: {"geometry": shapely.transform(geoms[i], moved)} for i in holders},
+        grids, operation, f"moved {what} of {', '.join(codes[sorted(holders)])}",
+        updates={codes[i]: {"geometry": shapely.transform(shapes[i], moved)} for i in touched},
         share_vertices=False,
     )
 
@@ -220,8 +272,13 @@ def reparent(grids: GeoDataFrame, code: str, new_parent_code: str) -> Edit:
 
 
 def set_attributes(grids: GeoDataFrame, code: str, *, new_code: str | None = None, name: str | None = None,
-                   households: int | None = None, chief_id: str | None = None) -> Edit:
-    """Change a grid's code (descendants follow the prefix), name, households or chief."""
+                   households: int | None = None, chief_id: str | None = None,
+                   workers: Mapping[str, tuple[str | None, str]] | None = None) -> Edit:
+    """Change a grid's code (descendants follow the prefix), name, households, chief or members.
+
+    `workers` moves single workers between grids (responder_id: (from code, to code)); a
+    worker moved into a grid that is recoded in the same edit goes to its new code.
+    """
     row = _row(grids, code)
     updates: dict[str, dict] = {code: {}}
     if new_code is not None and new_code != code:
@@ -244,7 +301,51 @@ def set_attributes(grids: GeoDataFrame, code: str, *, new_code: str | None = Non
     if chief_id is not None:
         updates[code]["chief_id"] = chief_id or None
     reassigned = {old: new["code"] for old, new in updates.items() if new.get("code", old) != old}
-    return _edit(grids, "attributes", f"edited {code}", updates=updates, reassigned=reassigned)
+    moves = {}
+    for rid, (source, target) in (workers or {}).items():
+        if target not in set(grids["code"]):
+            raise EditError(f"no grid with code {target} for worker {rid}")
+        if source != target:
+            moves[rid] = (source, reassigned.get(target, target))
+    return _edit(grids, "attributes", f"edited {code}", updates=updates, reassigned=reassigned, workers=moves)
+
+
+def replace_layout(grids: GeoDataFrame, layout: GeoDataFrame) -> Edit:
+    """Replace the whole layout by an imported one (as `gis.gridfile.read_grid_file` reads it).
+
+    The change holds only the grids that differ, so that it previews as a diff and saves as
+    one change-set; its problems are those `validate` finds in the whole new layout. Workers
+    of a grid that is gone move to the new grid of its level that covers most of it.
+    """
+    kept = {c: layout["code"].map(grids.set_index("code")[c]) for c in ("chief_id", "households")
+            if c in grids.columns and c not in layout.columns}  # what a file does not say stays as it is
+    layout = layout.assign(**kept)
+    layout = layout[[c for c in grids.columns if c in layout.columns]].astype(
+        {c: grids[c].dtype for c in ("level", "households") if c in grids.columns and c in layout.columns})
+    old, new = grids.set_index("code"), layout.set_index("code")
+    common = old.index.intersection(new.index)
+    changed = set(common) - _unchanged_codes(grids[grids["code"].isin(common)], layout[layout["code"].isin(common)])
+    removed = set(old.index) - set(new.index)
+    before = grids[grids["code"].isin(removed | changed)]
+    after = layout[~layout["code"].isin(set(common) - changed)]
+    reassigned = {}
+    for code in sorted(removed):
+        gone = old.loc[code]
+        peers = layout[layout["level"] == gone.level]
+        overlap = area_m2(shapely.intersection(peers.geometry.array, gone.geometry)) if len(peers) else []
+        if len(overlap) and max(overlap) > 0:
+            reassigned[code] = peers["code"].iloc[int(np.argmax(overlap))]
+    added = len(set(new.index) - set(old.index))
+    change = Change("import", f"imported a layout: {added} added, {len(removed)} removed, {len(changed)} changed",
+                    before, GeoDataFrame(after, crs=grids.crs), reassigned, tuple(validate(layout)))
+    return Edit(apply_change(grids, change), change)
+
+
+def change_kinds(change: Change) -> dict[str, str]:
+    """Each code of a change as "added", "removed" or "changed", for diffs on the map."""
+    before, after = set(change.before["code"]), set(change.after["code"])
+    return {code: "changed" if code in before and code in after else "removed" if code in before else "added"
+            for code in sorted(before | after)}
 
 
 def next_child_code(grids: GeoDataFrame, parent_code: str | None) -> str:
@@ -285,10 +386,30 @@ class Workload:
 
 
 @dataclass(frozen=True)
+class Issue:
+    """One thing wrong with an edit's result: a broken topology rule (kind = Problem.kind) or
+    a workload limit (area_below, area_above, households_above, open_tickets_above)."""
+
+    code: str | None
+    kind: str
+    message: str  # English, for logs and the CLI; the editor words it from kind, value and limit
+    value: float | None = None
+    limit: float | None = None
+
+    @classmethod
+    def of(cls, problem: Problem) -> Issue:
+        return cls(problem.code, problem.kind, problem.message)
+
+
+@dataclass(frozen=True)
 class Feedback:
     before: list[Workload]
     after: list[Workload]
-    warnings: list[str]
+    issues: list[Issue]
+
+    @property
+    def warnings(self) -> list[str]:
+        return [f"{i.code}: {i.message}" for i in self.issues]
 
 
 def feedback(change: Change, open_tickets=(), thresholds: Thresholds = Thresholds()) -> Feedback:
@@ -299,17 +420,24 @@ def feedback(change: Change, open_tickets=(), thresholds: Thresholds = Threshold
     """
     points = np.asarray(getattr(open_tickets, "array", open_tickets), dtype=object)
     before, after = (workloads(frame, points) for frame in (change.before, change.after))
-    warnings = [f"{p.code}: {p.message}" for p in change.problems]
-    for w in after:
-        if w.area_m2 < thresholds.min_area_m2:
-            warnings.append(f"{w.code}: area {w.area_m2:,.0f} m² is below {thresholds.min_area_m2:,.0f} m²")
-        if w.area_m2 > thresholds.max_area_m2:
-            warnings.append(f"{w.code}: area {w.area_m2:,.0f} m² is above {thresholds.max_area_m2:,.0f} m²")
-        if w.households is not None and w.households > thresholds.max_households:
-            warnings.append(f"{w.code}: {w.households} households, more than {thresholds.max_households}")
-        if w.open_tickets > thresholds.max_open_tickets:
-            warnings.append(f"{w.code}: {w.open_tickets} open tickets, more than {thresholds.max_open_tickets}")
-    return Feedback(before, after, warnings)
+    issues = [Issue.of(p) for p in change.problems]
+    t = thresholds
+    # Workload limits are for the grids being edited, not for their parents that followed the edit.
+    edited = len(change.after) and change.after["level"].max()
+    for w, level in zip(after, change.after["level"]):
+        if level != edited:
+            continue
+        checks = [
+            ("area_below", w.area_m2, t.min_area_m2, w.area_m2 < t.min_area_m2, "area {:,.0f} m² is below {:,.0f} m²"),
+            ("area_above", w.area_m2, t.max_area_m2, w.area_m2 > t.max_area_m2, "area {:,.0f} m² is above {:,.0f} m²"),
+            ("households_above", w.households, t.max_households,
+             w.households is not None and w.households > t.max_households, "{} households, more than {}"),
+            ("open_tickets_above", w.open_tickets, t.max_open_tickets, w.open_tickets > t.max_open_tickets,
+             "{} open tickets, more than {}"),
+        ]
+        issues += [Issue(w.code, kind, text.format(value, limit), value, limit)
+                   for kind, value, limit, broken, text in checks if broken]
+    return Feedback(before, after, issues)
 
 
 def workloads(grids: GeoDataFrame, ticket_points=()) -> list[Workload]:
@@ -411,12 +539,22 @@ class EditSession:
     def can_undo(self) -> bool:
         return bool(self._done)
 
+    def touched(self) -> set[str]:
+        """Codes that edits since the base changed and that exist now (cheaper than `pending`)."""
+        codes = set().union(*(c.codes for c in self._done)) if self._done else set()
+        return set(self.grids.loc[self.grids["code"].isin(codes), "code"]) if codes else set()
+
     def pending(self) -> Change:
         """Everything done since the session began, as one change from the base grids."""
         codes = set().union(*(c.codes for c in self._done)) if self._done else set()
+        workers: dict[str, tuple[str | None, str]] = {}
+        for change in self._done:
+            for rid, (source, target) in change.workers.items():
+                workers[rid] = (workers.get(rid, (source, target))[0], target)
+        workers = {rid: move for rid, move in workers.items() if move[0] != move[1]}
         before = self.base[self.base["code"].isin(codes)]
         after = self.grids[self.grids["code"].isin(codes)]
-        same = _unchanged_codes(before, after)
+        same = _unchanged_codes(before, after) - {code for move in workers.values() for code in move}
         before, after = before[~before["code"].isin(same)], after[~after["code"].isin(same)]
         present = set(self.grids["code"])
         reassigned: dict[str, str] = {}
@@ -427,7 +565,7 @@ class EditSession:
         reassigned = {old: new for old, new in reassigned.items() if old not in present and new in present}
         operations = ", ".join(dict.fromkeys(c.operation for c in self._done))
         summary = "; ".join(c.summary for c in self._done)
-        return Change(operations or "none", summary, before, after, reassigned)
+        return Change(operations or "none", summary, before, after, reassigned, workers=workers)
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -542,14 +680,16 @@ def _snap_to_edges(polygon, edges, tolerance: float):
 
 
 def _unchanged_codes(before: GeoDataFrame, after: GeoDataFrame) -> set[str]:
-    columns = [c for c in ("name", "level", "parent_code", "households") if c in before.columns]
+    columns = [c for c in ("name", "level", "parent_code", "households", "chief_id") if c in before.columns]
     old = before.set_index("code")
     new = after.set_index("code")
     same = set()
     for code in old.index.intersection(new.index):
         a, b = old.loc[code], new.loc[code]
-        if shapely.equals_exact(a.geometry, b.geometry, 0) and all(
-            (pd.isna(a[c]) and pd.isna(b[c])) or a[c] == b[c] for c in columns
+        # Normalised: a file writer may start or orient rings differently; ~10 µm: text round trips.
+        if shapely.equals_exact(shapely.normalize(a.geometry), shapely.normalize(b.geometry), 1e-10) and all(
+            (pd.isna(a[c]) and pd.isna(b[c])) or (not pd.isna(a[c]) and not pd.isna(b[c]) and a[c] == b[c])
+            for c in columns if c in new.columns
         ):
             same.add(code)
     return same
@@ -564,6 +704,7 @@ def _edit(
     deleted: Iterable[str] = (),
     reassigned: dict[str, str] | None = None,
     share_vertices: bool = True,
+    workers: dict[str, tuple[str | None, str]] | None = None,
 ) -> Edit:
     """Build the change from per-code updates, new rows and deleted codes; apply and check it."""
     updates = dict(updates or {})
@@ -586,15 +727,17 @@ def _edit(
         new_rows = new_rows[[c for c in new_rows.columns if c in grids.columns]]
         after = GeoDataFrame(pd.concat([after, new_rows], ignore_index=True), crs=grids.crs)
     after = after.astype({c: grids[c].dtype for c in ("level", "households") if c in grids.columns and c in after})
-    change = Change(operation, summary, before, after, dict(reassigned or {}))
+    change = Change(operation, summary, before, after, dict(reassigned or {}), workers=dict(workers or {}))
     new_grids = apply_change(grids, change)
     problems = _affected_problems(new_grids, change)
-    return Edit(new_grids, Change(operation, summary, before, after, change.reassigned, tuple(problems)))
+    return Edit(new_grids, replace(change, problems=tuple(problems)))
 
 
 def _share_new_vertices(grids: GeoDataFrame, updates: dict[str, dict], created: Iterable[dict],
                         deleted: list[str]) -> None:
-    """Insert the edit's new boundary vertices into the other grids whose edges pass through them."""
+    """Insert the edit's new boundary vertices into every grid whose edges pass through them
+    without a vertex there: the other grids, and the edit's own new shapes (a carved sibling's
+    edge along a drawn grid), so that shared edges have the same vertices on both sides."""
     codes = grids["code"].to_numpy()
     geoms = np.asarray(grids.geometry.array, dtype=object)
     position = {code: i for i, code in enumerate(codes)}
@@ -603,9 +746,12 @@ def _share_new_vertices(grids: GeoDataFrame, updates: dict[str, dict], created: 
         return
     old_vertices = {tuple(xy) for code in [*updates, *deleted] if code in position
                     for xy in shapely.get_coordinates(geoms[position[code]])}
-    fresh = np.array([xy for xy in map(tuple, shapely.get_coordinates(new_shapes)) if xy not in old_vertices])
+    fresh = np.array(list(dict.fromkeys(
+        xy for xy in map(tuple, shapely.get_coordinates(new_shapes)) if xy not in old_vertices)))
     if not len(fresh):
         return
+    for values in [*(v for v in updates.values() if "geometry" in v), *created]:
+        values["geometry"] = insert_vertices(values["geometry"], fresh)
     points = shapely.points(fresh)
     point_rows, grid_rows = shapely.STRtree(geoms).query(points, predicate="dwithin", distance=ON_EDGE_DEG)
     skip = set(updates) | set(deleted)
@@ -613,10 +759,46 @@ def _share_new_vertices(grids: GeoDataFrame, updates: dict[str, dict], created: 
         code = codes[row]
         if code in skip:
             continue
-        near = shapely.multipoints(points[point_rows[grid_rows == row]])
+        near = fresh[point_rows[grid_rows == row]]
         geometry = geoms[row]
-        if shapely.distance(shapely.boundary(geometry), near) < ON_EDGE_DEG:
-            updates[code] = {"geometry": shapely.snap(geometry, near, ON_EDGE_DEG)}
+        if shapely.distance(shapely.boundary(geometry), shapely.multipoints(near)) < ON_EDGE_DEG:
+            updates[code] = {"geometry": insert_vertices(geometry, near)}
+
+
+def insert_vertices(geometry, points: np.ndarray, tolerance: float = ON_EDGE_DEG):
+    """`geometry` with each of `points` that lies on one of its edges (within `tolerance`, not on a
+    vertex) inserted into that edge, several on one edge in their order along it.
+
+    Not shapely.snap: GEOS may insert several points of one segment out of order, which folds
+    the edge back on itself (a sliver outside the parent).
+    """
+    points = np.asarray(points, dtype=float).reshape(-1, 2)
+
+    def with_points(ring: np.ndarray) -> np.ndarray:
+        out = [ring[:1]]
+        for a, b in itertools.pairwise(ring):
+            ab = b - a
+            length2 = ab @ ab
+            if length2 > 0:
+                t = (points - a) @ ab / length2
+                offset = np.hypot(*(points - (a + np.outer(t, ab))).T)
+                on = (t > 0) & (t < 1) & (offset < tolerance)
+                on &= ~(points == a).all(axis=1) & ~(points == b).all(axis=1)
+                if on.any():
+                    out.append(points[on][np.argsort(t[on])])
+            out.append(b[None])
+        return np.concatenate(out)
+
+    polygons = []
+    for polygon in shapely.get_parts(geometry):
+        rings = [shapely.get_exterior_ring(polygon)] + [
+            shapely.get_interior_ring(polygon, i) for i in range(shapely.get_num_interior_rings(polygon))]
+        shell, *holes = (with_points(shapely.get_coordinates(ring)) for ring in rings)
+        polygons.append(shapely.Polygon(shell, holes))
+    result = shapely.multipolygons(polygons)
+    # A ring that ran along one line twice (a shape pinched to zero width) now crosses itself:
+    # it is two pieces touching, which is what make_valid returns.
+    return result if shapely.is_valid(result) else _polygonal(shapely.make_valid(result))
 
 
 def _affected_problems(grids: GeoDataFrame, change: Change) -> list[Problem]:

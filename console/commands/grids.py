@@ -1,5 +1,5 @@
 """`gridsight grids`: validate grid files, import them into a store, export the store's grids,
-list the saved grid changes and roll one back.
+list the saved grid changes and roll one back, and open the analysts' editor.
 
 Import runs the same rules as validate and writes nothing unless every rule passes, so a
 store never holds a broken hierarchy; `--fix` first repairs what needs no judgement.
@@ -8,12 +8,14 @@ store never holds a broken hierarchy; `--fix` first repairs what needs no judgem
 from __future__ import annotations
 
 import argparse
+import os
 from collections import Counter
 
 import pandas as pd
 from geopandas import GeoDataFrame
 
 from console.commands import CliError, open_store, print_json
+from console.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from data import gridversions
 from data.store import StoreError
 from gis.gridfile import OUTPUT_FORMATS, GridFileError, read_grid_file, write_grid_file
@@ -92,6 +94,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     rollback_parser.add_argument("--by", required=True, metavar="NAME", help="who rolls back")
     rollback_parser.add_argument("--why", required=True, metavar="TEXT", help="why")
     rollback_parser.set_defaults(handler=run_rollback)
+
+    edit_parser = actions.add_parser(
+        "edit",
+        help="open the grid editor on a store",
+        description="Open the analysts' grid editor: draw, split, merge, reshape and re-parent grids, "
+        "save them as versioned change-sets (needs a display; `gridsight screenshot --view editor` otherwise).",
+    )
+    edit_parser.add_argument("--db", required=True, metavar="FILE.gpkg", help="store to edit")
+    edit_parser.add_argument("--lang", choices=LANGUAGES, default=DEFAULT_LANGUAGE,
+                             help=f"UI language (default: {DEFAULT_LANGUAGE})")
+    edit_parser.set_defaults(handler=run_edit)
 
 
 def _add_input_arguments(parser: argparse.ArgumentParser) -> None:
@@ -196,6 +209,21 @@ def run_rollback(args: argparse.Namespace) -> int:
             raise CliError(str(err)) from None
     print(f"rolled back change-set {args.changeset} as change-set {changeset}")
     return 0
+
+
+def run_edit(args: argparse.Namespace) -> int:
+    from console import app
+    from console.editor import run_editor
+    from console.mapview import MapAssetsMissing
+
+    if not app.has_display() and "QT_QPA_PLATFORM" not in os.environ:
+        raise CliError("no display: run it under xvfb-run, or use `gridsight screenshot --view editor --db FILE "
+                       "--out FILE.png`")
+    with open_store(args.db) as store:
+        try:
+            return run_editor(store, args.lang)
+        except (app.ConsoleError, MapAssetsMissing) as err:
+            raise CliError(str(err)) from None
 
 
 def _version(value) -> str:

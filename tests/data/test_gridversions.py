@@ -205,3 +205,17 @@ def test_cli_lists_history_and_rolls_back(store_path, capsys):
     assert "roll back the later change-sets first" in capsys.readouterr().err
     assert cli.main(["grids", "rollback", "--db", str(store_path), "42", "--by", "a", "--why", "b"]) == 2
     assert "no change-set 42" in capsys.readouterr().err
+
+
+def test_workers_moved_in_the_attributes_form_are_saved_and_rolled_back(store_path):
+    with Store.open(store_path) as store:
+        grids = store.read_layer("grids")
+        leaf, neighbour = leaves(grids)["code"].iloc[0], neighbours(grids, leaves(grids)["code"].iloc[0])[0]
+        session = editing.EditSession(grids)
+        session.apply(editing.set_attributes(grids, leaf, workers={"W2": (neighbour, leaf)}, chief_id="W2"))
+        changeset = gridversions.save(store, session.pending(), by="analyst", why="W2 takes over")
+        assert dict(store.query("SELECT responder_id, grid_code FROM responders")) == {"W1": leaf, "W2": leaf}
+        assert store.query("SELECT chief_id FROM grids WHERE code = ?", (leaf,)) == [("W2",)]
+        gridversions.rollback(store, changeset, by="analyst", why="back")
+        assert dict(store.query("SELECT responder_id, grid_code FROM responders")) == {"W1": leaf, "W2": neighbour}
+        assert store.query("SELECT chief_id FROM grids WHERE code = ?", (leaf,)) == [(None,)]
