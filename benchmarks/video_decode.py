@@ -20,7 +20,7 @@ from pathlib import Path
 
 from benchmarks.common import print_report
 from video.capture import CaptureWorker, Status
-from video.testserver import RtspTestServer, camera_streams, render_scenes, scene_for
+from video.testserver import STAND_IN_NICENESS, RtspTestServer, camera_streams, render_scenes, scene_for
 
 FFMPEG_FRAME = re.compile(r"frame=\s*(\d+)")
 
@@ -68,7 +68,7 @@ def bench_streams(count: int):
         scenes = render_scenes(Path(tmp))
         ids = [f"BENCH{k:02d}" for k in range(count)]
         specs = [s for cid in ids for s in camera_streams(cid, cid, scenes[scene_for(cid)])][::2]  # main only
-        with RtspTestServer(specs) as server:
+        with RtspTestServer(specs, niceness=STAND_IN_NICENESS) as server:  # as the console's demo mode runs it
             yield [server.url(spec.path) for spec in specs]
 
 

@@ -35,9 +35,15 @@ class CameraListModel(QAbstractListModel):
 
     def __init__(self, registry: CameraRegistry, parent=None):
         super().__init__(parent)
+        self.set_registry(registry)
+
+    def set_registry(self, registry: CameraRegistry) -> None:
+        """List another registry's cameras (the console's arrives from a loader thread)."""
+        self.beginResetModel()
         self.cameras = registry.cameras
         self._search_text = [" ".join(filter(None, (c.name, c.camera_id, c.grid_code, c.owner))).lower()
                              for c in self.cameras]  # once: filtering asks for it on every key press
+        self.endResetModel()
 
     def rowCount(self, parent: QModelIndex | None = None) -> int:
         return 0 if parent is not None and parent.isValid() else len(self.cameras)

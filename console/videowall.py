@@ -58,6 +58,7 @@ LAYOUTS = (1, 4, 9, 16)
 REFRESH_HZ = 30
 MAIN_STREAMS_UP_TO = 4  # layouts of up to this many tiles show main streams, bigger ones sub-streams
 FPS_REFRESH_S = 1.0  # how often the fps shown on a tile is updated
+STATUS_POLL_S = 0.2  # how often a tile asks its worker for the status (frames are polled every tick)
 PATROL_RADIUS_M = 100.0  # cameras this close to a patrol route are on its tour
 STATUS_COLOURS = {
     Status.CONNECTING: QColor("#f0c040"),
@@ -110,6 +111,7 @@ class VideoTile(QWidget):
         self._pixels: np.ndarray | None = None  # the display-ready frame: the memory _image wraps
         self._image: QImage | None = None
         self._stats: CaptureStats | None = None
+        self._stats_time = 0.0  # time.monotonic() when _stats was taken
         self._fps_shown = 0  # 0: not known yet
         self._fps_time = 0.0  # time.monotonic() when _fps_shown was taken
         self._overlay_key: tuple | None = None
@@ -122,6 +124,7 @@ class VideoTile(QWidget):
         self._snapshot_button.setToolTip(self.tr("Save a snapshot"))
         self._snapshot_button.setAutoRaise(True)
         self._snapshot_button.clicked.connect(self.save_snapshot)
+        self._snapshot_button.resize(self._snapshot_button.sizeHint())  # not in a layout: size it once
         self._snapshot_button.hide()
 
     # -- what it shows -----------------------------------------------------------------------------
@@ -145,19 +148,22 @@ class VideoTile(QWidget):
         return self._stats.status if self._stats else None
 
     def poll(self) -> bool:
-        """Take the worker's newest frame and status; repaint if either changed. True if repainted."""
+        """Take the worker's newest frame, and now and then its status; repaint if either changed.
+        True if repainted."""
         if self.worker is None:
             return False
-        stats = self.worker.stats()
         shown = self._feed.latest
-        changed = self._stats is None or stats.status is not self._stats.status
-        self._stats = stats
         now = time.monotonic()
+        changed = False
+        if self._stats is None or now - self._stats_time >= STATUS_POLL_S:
+            stats = self.worker.stats()
+            changed = self._stats is None or stats.status is not self._stats.status
+            self._stats, self._stats_time = stats, now
         if changed:  # the first frames of a connection come in a burst: no fps until it has run a while
             self._fps_shown, self._fps_time = 0, now
         elif now - self._fps_time >= FPS_REFRESH_S:  # a steady number, not one that flickers
-            changed = round(stats.fps) != self._fps_shown
-            self._fps_shown, self._fps_time = round(stats.fps), now
+            changed = round(self._stats.fps) != self._fps_shown
+            self._fps_shown, self._fps_time = round(self._stats.fps), now
         if shown is not None and shown[0] != self._frame_index:
             self._frame_index, self._pixels = shown
             height, width = self._pixels.shape[:2]
@@ -168,16 +174,16 @@ class VideoTile(QWidget):
         return changed
 
     def overlay_lines(self) -> tuple[str, str]:
-        """The caption (name, class, note) and the status line painted over the picture."""
+        """The caption (name, class) and the status line (status, note, fps) painted over the picture.
+        The note (how far from the incident) goes below, before the fps: a small tile elides line ends."""
         if self.camera is None:
             return self.tr("Drop a camera here"), ""
         caption = f"{self.camera.name} · {self.camera_class_text(self.camera.camera_class)}"
-        if self.note:
-            caption += f" · {self.note}"
+        note = f" · {self.note}" if self.note else ""
         if self.worker is None:
-            return caption, self.tr("no stream")
+            return caption, self.tr("no stream") + note
         status = self._stats.status if self._stats else Status.CONNECTING
-        line = self.status_text(status)
+        line = self.status_text(status) + note
         if status is Status.LIVE and self._fps_shown:
             line += " · " + self.tr("{fps} fps").format(fps=self._fps_shown)
         return caption, line
@@ -252,6 +258,7 @@ class VideoTile(QWidget):
                                             metrics.elidedText(caption, Qt.TextElideMode.ElideRight, text_width)))]
         if status_line:
             colour = STATUS_COLOURS[self.status or Status.CONNECTING] if self.worker else STATUS_COLOURS[Status.OFFLINE]
+            status_line = metrics.elidedText(status_line, Qt.TextElideMode.ElideRight, self.width() - line_height - 8)
             size = QSize(metrics.horizontalAdvance(status_line) + line_height + 8, line_height)
             parts.append((QPoint(0, self.height() - line_height), self._label(size, font, colour, status_line)))
         return parts
@@ -310,10 +317,11 @@ class VideoWall(QWidget):
     snapshotFailed = Signal(str)
 
     def __init__(self, registry: CameraRegistry, pool: CapturePool | None = None, parent: QWidget | None = None,
-                 refresh_hz: float = REFRESH_HZ):
+                 refresh_hz: float = REFRESH_HZ, main_streams_up_to: int = MAIN_STREAMS_UP_TO):
         super().__init__(parent)
         self.registry = registry
         self.pool = pool or CapturePool()
+        self.main_streams_up_to = main_streams_up_to  # a docked wall's small tiles take sub-streams even at 4
         self.layout_size = 0
         self.maximised: VideoTile | None = None
         self.patrol: VideoPatrol | None = None
@@ -383,14 +391,22 @@ class VideoWall(QWidget):
                 row, column = (0, 0) if self.maximised else divmod(index, side)
                 self._grid.addWidget(tile, row, column)
             tile.setVisible(shown)
-        for tile in self.tiles[:self.layout_size]:  # big tiles switch to main streams, small ones to sub
+        self._sync_streams()  # big tiles switch to main streams, small ones to sub; hidden ones let go
+
+    def _sync_streams(self, playing: bool | None = None) -> None:
+        """Decode only what is seen: the shown tiles of a visible wall hold their streams; tiles
+        hidden behind a maximised one, or on a hidden wall (a closed dock, another tab), let go of
+        them and keep their camera, to pick the stream up again when shown."""
+        playing = self.isVisible() if playing is None else playing
+        shown = set(self.visible_tiles) if playing else set()
+        for tile in self.tiles[:self.layout_size]:
             if tile.camera is not None:
-                self._attach(tile, tile.camera, tile.note)
+                self._attach(tile, tile.camera, tile.note, play=tile in shown)
 
     # -- cameras -----------------------------------------------------------------------------------
     def is_big(self, tile: VideoTile) -> bool:
         """Whether a tile gets the main stream: maximised, or in a layout of 4 or fewer tiles."""
-        return tile is self.maximised or self.layout_size <= MAIN_STREAMS_UP_TO
+        return tile is self.maximised or self.layout_size <= self.main_streams_up_to
 
     def assign(self, index: int, camera_id: str, note: str = "") -> bool:
         """Put a camera of the registry on tile `index`; False if the registry does not know it."""
@@ -421,14 +437,18 @@ class VideoWall(QWidget):
         return sightings
 
     def _sighting_note(self, sighting) -> str:
+        """Distance, and whether the camera looks at the place (when its heading is known)."""
         note = self.tr("{m:.0f} m").format(m=sighting.distance_m)
-        if sighting.in_view:
-            note += " · " + self.tr("in view")
+        if sighting.in_view is not None:
+            note += " · " + (self.tr("in view") if sighting.in_view else self.tr("facing away"))
         return note
 
-    def _attach(self, tile: VideoTile, camera: Camera | None, note: str = "") -> None:
-        """Point a tile at a camera's right stream, opening it in the pool and letting go of the old one."""
-        url = camera.stream(small_tile=not self.is_big(tile)) if camera else None
+    def _attach(self, tile: VideoTile, camera: Camera | None, note: str = "", play: bool | None = None) -> None:
+        """Point a tile at a camera's right stream, opening it in the pool and letting go of the old one.
+        A tile that is not `play`ing (by default: not shown on a visible wall) keeps the camera, no stream."""
+        if play is None:
+            play = self.isVisible() and tile in self.visible_tiles
+        url = camera.stream(small_tile=not self.is_big(tile)) if camera and play else None
         same_camera = (camera and camera.camera_id) == (tile.camera and tile.camera.camera_id)
         if same_camera and url == self._urls.get(tile):
             tile.note = note
@@ -477,12 +497,19 @@ class VideoWall(QWidget):
         self.feeder.stop()
         self.pool.close()
 
+    @property
+    def decoding(self) -> int:
+        """How many tiles hold a stream open (are being decoded) now."""
+        return len(self._urls)
+
     def showEvent(self, event) -> None:
+        self._sync_streams(playing=True)
         self._timer.start()
         super().showEvent(event)
 
     def hideEvent(self, event) -> None:
         self._timer.stop()
+        self._sync_streams(playing=False)
         super().hideEvent(event)
 
     def closeEvent(self, event) -> None:

@@ -60,8 +60,9 @@ SCREENSHOT_SIZE = (1920, 1080)
 def run_wall_command(args, patrol_interval_s: float, frames: int) -> int:
     """`gridsight video wall` (arguments parsed by console/commands/video.py): the wall on a screen,
     or rendered headless to a PNG."""
-    from console.app import application, has_display
+    from console.app import has_display
     from console.commands import CliError, open_store
+    from console.commands.video import demo_video
 
     if args.screenshot is not None:
         if args.screenshot.suffix.lower() != ".png":
@@ -73,12 +74,19 @@ def run_wall_command(args, patrol_interval_s: float, frames: int) -> int:
     with open_store(args.db) as store:
         registry = CameraRegistry.from_store(store)
         routes = store.read_layer("patrol_routes") if args.patrol else None
-    route = None
-    if args.patrol:
-        matching = routes[routes["route_id"] == args.patrol]
-        if matching.empty:
-            raise CliError(f"{args.db} has no patrol route {args.patrol!r}")
-        route = matching.geometry.iloc[0]
+        route = None
+        if args.patrol:
+            matching = routes[routes["route_id"] == args.patrol]
+            if matching.empty:
+                raise CliError(f"{args.db} has no patrol route {args.patrol!r}")
+            route = matching.geometry.iloc[0]
+        with demo_video(store):  # a demo store's cameras play live with no extra step
+            return _show_wall(args, registry, route, patrol_interval_s, frames)
+
+
+def _show_wall(args, registry: CameraRegistry, route, patrol_interval_s: float, frames: int) -> int:
+    from console.app import application
+    from console.commands import CliError
 
     app = application(args.lang, headless=args.screenshot is not None)
     window = VideoWallWindow(registry)
@@ -95,8 +103,7 @@ def run_wall_command(args, patrol_interval_s: float, frames: int) -> int:
             window.resize(*SCREENSHOT_SIZE)
             window.show()
             if not wait_for_frames(window.wall, frames, timeout_s=30.0):
-                print("warning: not every tile showed video (are the streams served? "
-                      "see `gridsight video demo-streams`)", file=sys.stderr)
+                print("warning: not every tile showed video (are the cameras' streams up?)", file=sys.stderr)
             if not window.grab().save(str(args.screenshot), "PNG"):
                 raise CliError(f"could not write {args.screenshot}", 1)
             print(args.screenshot)

@@ -27,6 +27,7 @@ class Alert:
     lat: float
     event: Event  # time_s counts from when the analytics started
     at: float  # wall clock of the frame
+    frame_size: tuple[int, int]  # width, height: where the box lies in the picture
     snapshot_jpeg: bytes = field(repr=False)  # the frame, with the detection boxed
     clip: Path | None = None  # where its clip is being written; `LiveAnalytics.clips` lists finished ones
 
@@ -80,7 +81,9 @@ class LiveAnalytics:
         image = frame.image.copy()
         x, y, w, h = event.box
         cv2.rectangle(image, (x, y), (x + w, y + h), (0, 0, 255), 2)
-        alert = Alert(self.camera.camera_id, self.camera.lon, self.camera.lat, event, frame.time, encode_jpeg(image))
+        height, width = image.shape[:2]
+        alert = Alert(self.camera.camera_id, self.camera.lon, self.camera.lat, event, frame.time, (width, height),
+                      encode_jpeg(image))
         if self.clip_dir is not None:
             path = self.clip_dir / f"{self.camera.camera_id}-{int(frame.time * 1000)}-{event.kind}.mp4"
             thread = threading.Thread(target=self._save_clip, args=(path, frame.time), daemon=True)

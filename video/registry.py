@@ -15,6 +15,10 @@ from pyproj import Geod
 from video.streams import mask_url
 
 WGS84 = Geod(ellps="WGS84")
+# Metres in a degree of latitude at the fewest (at the equator); a degree of longitude has at least
+# this many times cos(latitude). Dividing by it over-estimates a radius in degrees, never under.
+METRES_PER_DEGREE = 110_574.0
+BOX_MARGIN = 1.05  # and a little more, for the latitudes across the box
 
 
 @dataclass(frozen=True)
@@ -96,19 +100,25 @@ class CameraRegistry:
     def seeing(self, lon: float, lat: float, radius_m: float = 300.0, limit: int = 4,
                online_only: bool = True) -> list[Sighting]:
         """The cameras within `radius_m` of a place, those that look at it first, then the nearest."""
-        if not self.cameras:
-            return []
-        to_lon = np.full(len(self.cameras), lon)
-        to_lat = np.full(len(self.cameras), lat)
-        azimuth, _, distance = WGS84.inv(self._lon, self._lat, to_lon, to_lat)
-        off_axis = np.abs((np.asarray(azimuth) - self._heading + 180.0) % 360.0 - 180.0)
-        known = ~np.isnan(self._heading) & ~np.isnan(self._fov)
-        in_view = np.where(known, off_axis <= self._fov / 2, False)
-        near = np.asarray(distance) <= radius_m
+        # Geodesic distances are exact but slow (~10 us each): measure only the cameras in a box
+        # around the place a little wider than the radius, so a city of 30,000 costs no more than a street.
+        box_lat = radius_m * BOX_MARGIN / METRES_PER_DEGREE
+        box_lon = box_lat / max(np.cos(np.radians(lat)), 1e-6)
+        inside = (np.abs(self._lat - lat) <= box_lat) & (np.abs(self._lon - lon) <= box_lon)
         if online_only:
-            near &= self._online
+            inside &= self._online
+        candidates = np.flatnonzero(inside)
+        if not len(candidates):
+            return []
+        heading, fov = self._heading[candidates], self._fov[candidates]
+        azimuth, _, distance = WGS84.inv(self._lon[candidates], self._lat[candidates],
+                                         np.full(len(candidates), lon), np.full(len(candidates), lat))
+        distance = np.asarray(distance)
+        off_axis = np.abs((np.asarray(azimuth) - heading + 180.0) % 360.0 - 180.0)
+        known = ~np.isnan(heading) & ~np.isnan(fov)
+        in_view = np.where(known, off_axis <= fov / 2, False)
         # Seen for sure first, then unknown heading, then looking elsewhere; nearest first within each.
         rank = np.where(in_view, 0, np.where(known, 2, 1))
-        order = [i for i in np.lexsort((distance, rank)) if near[i]][:limit]
-        return [Sighting(self.cameras[i], round(float(distance[i]), 1), bool(in_view[i]) if known[i] else None)
-                for i in order]
+        order = [k for k in np.lexsort((distance, rank)) if distance[k] <= radius_m][:limit]
+        return [Sighting(self.cameras[candidates[k]], round(float(distance[k]), 1),
+                         bool(in_view[k]) if known[k] else None) for k in order]

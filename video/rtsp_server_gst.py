@@ -22,15 +22,18 @@ from gi.repository import GLib, Gst, GstRtsp, GstRtspServer  # noqa: E402
 FRAME_PATTERN = "frame_%05d.jpg"
 
 
-def launch_line(stream: dict) -> str:
+def launch_line(stream: dict, overlays: bool = True) -> str:
+    """The stream's pipeline; without `overlays` (no Pango plugin: gstreamer1.0-x) no name or clock burned in."""
     title = "".join(ch for ch in stream["title"] if ch not in "\"\\")
+    burn_in = (
+        f'textoverlay text="{title}" valignment=top halignment=left font-desc="Sans 12" ! '
+        f'clockoverlay valignment=bottom halignment=right time-format="%Y-%m-%d %H:%M:%S" font-desc="Sans 11" ! '
+    ) if overlays else ""
     return (
         f'( multifilesrc location="{stream["footage"]}/{FRAME_PATTERN}" loop=true '
         f'caps="image/jpeg,framerate={stream["fps"]}/1" ! jpegdec ! videoscale ! videoconvert ! '
         f'video/x-raw,format=I420,width={stream["width"]},height={stream["height"]} ! '
-        f'textoverlay text="{title}" valignment=top halignment=left font-desc="Sans 12" ! '
-        f'clockoverlay valignment=bottom halignment=right time-format="%Y-%m-%d %H:%M:%S" font-desc="Sans 11" ! '
-        f'x264enc tune=zerolatency speed-preset=ultrafast key-int-max={stream["fps"]} ! '
+        f'{burn_in}x264enc tune=zerolatency speed-preset=ultrafast key-int-max={stream["fps"]} ! '
         f'rtph264pay name=pay0 pt=96 config-interval=1 )'
     )
 
@@ -40,6 +43,9 @@ def main() -> int:
         config = json.load(handle)
     streams = {stream["path"]: stream for stream in config["streams"]}
     Gst.init(None)
+    overlays = Gst.ElementFactory.find("textoverlay") is not None
+    if not overlays:  # every stream would fail to play (503) for want of the captions
+        print("no textoverlay (install gstreamer1.0-x): streams carry no name or clock", file=sys.stderr, flush=True)
     server = GstRtspServer.RTSPServer()
     server.set_address("127.0.0.1")
     server.set_service(str(config["port"]))
@@ -51,7 +57,7 @@ def main() -> int:
         path = context.uri.abspath
         if path in streams:
             factory = GstRtspServer.RTSPMediaFactory()
-            factory.set_launch(launch_line(streams.pop(path)))
+            factory.set_launch(launch_line(streams.pop(path), overlays))
             factory.set_shared(True)
             mounts.add_factory(path, factory)
         return GstRtsp.RTSPStatusCode.OK

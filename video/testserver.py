@@ -13,10 +13,14 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from video import footage
 
@@ -25,6 +29,9 @@ SERVER_SCRIPT = Path(__file__).with_name("rtsp_server_gst.py")
 DEFAULT_PORT = 8554  # the port of the URLs that data/demo/cameras.py writes
 SUB_SIZE = (320, 180)  # sub-streams, for small tiles
 SCENES = 4  # distinct footage loops shared out among the cameras
+# A server standing in for cameras next to the console (demo mode, benchmarks) runs this much nicer:
+# real cameras encode on their own chips, so their stand-in must not take the CPU from the console's UI.
+STAND_IN_NICENESS = 10
 
 
 class StreamServerError(RuntimeError):
@@ -68,13 +75,54 @@ def demo_streams(cameras, footage_dir: Path) -> list[StreamSpec]:
             for spec in camera_streams(camera_id, name, scenes[scene_for(camera_id)])]
 
 
+def serves_demo_cameras(cameras, port: int = DEFAULT_PORT) -> bool:
+    """Whether a cameras layer streams from this loopback server (the demo city's cameras do)."""
+    for url in (*cameras["stream_main"].dropna(), *cameras["stream_sub"].dropna()):
+        try:
+            parts = urlsplit(url)
+            if parts.hostname == "127.0.0.1" and parts.port == port and parts.path.startswith("/cam/"):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+def port_in_use(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+@contextmanager
+def demo_cameras_served(cameras, footage_dir: Path, port: int = DEFAULT_PORT,
+                        check_s: float = 0.5) -> Iterator[DemoServerKeeper | None]:
+    """Serve a demo store's cameras on loopback while the block runs, so that its video plays with no
+    extra step; None when they are not demo cameras. StreamServerError if the server cannot start."""
+    if not serves_demo_cameras(cameras, port):
+        yield None
+        return
+    streams = demo_streams(cameras, footage_dir)
+    if not streams:
+        yield None
+        return
+    keeper = DemoServerKeeper(streams, port, check_s).start()
+    try:
+        yield keeper
+    finally:
+        keeper.close()
+
+
 class RtspTestServer:
     """Serves the given streams until closed; after `kill()`, `start()` brings it back on the same port."""
 
-    def __init__(self, streams: list[StreamSpec], port: int | None = None, start_timeout_s: float = 10.0):
+    def __init__(self, streams: list[StreamSpec], port: int | None = None, start_timeout_s: float = 10.0,
+                 niceness: int = 0):
         if not streams:
             raise ValueError("nothing to serve")
         self.streams = streams
+        self.niceness = niceness  # > 0: the server only gets the CPU its neighbours leave
         self.port = port or free_port()
         self.start_timeout_s = start_timeout_s
         self._workdir = Path(tempfile.mkdtemp(prefix="gridsight-rtsp-"))
@@ -93,7 +141,8 @@ class RtspTestServer:
         # stdin stays open while we live: the server quits when it closes, so it never outlives us.
         # Its warnings go to a file, not a pipe nobody reads (a full pipe would freeze it).
         with open(self._log, "w", encoding="utf-8") as log:
-            self._process = subprocess.Popen([SYSTEM_PYTHON, str(SERVER_SCRIPT), str(self._config)],
+            nice = ["nice", "-n", str(self.niceness)] if self.niceness else []
+            self._process = subprocess.Popen([*nice, SYSTEM_PYTHON, str(SERVER_SCRIPT), str(self._config)],
                                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True)
         if self._process.stdout.readline().strip() != "ready":  # nothing, if it died
             self.kill()
@@ -142,6 +191,47 @@ class RtspTestServer:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+class DemoServerKeeper:
+    """Keeps the demo port served: serves it at once if it is free; if another process serves it
+    already (`gridsight video demo-streams`, another console, a screenshot being taken), stands by
+    and takes over when that one stops, so the video comes back by itself."""
+
+    def __init__(self, streams: list[StreamSpec], port: int, check_s: float = 0.5):
+        self.streams = streams
+        self.port = port
+        self.check_s = check_s
+        self.server: RtspTestServer | None = None  # ours, once we serve
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._stand_by, name="demo streams", daemon=True)
+
+    def start(self) -> DemoServerKeeper:
+        """Serve now if the port is free (StreamServerError if that fails), else stand by."""
+        if not port_in_use(self.port):
+            self.server = RtspTestServer(self.streams, self.port, niceness=STAND_IN_NICENESS).start()
+        else:
+            self._thread.start()
+        return self
+
+    def _stand_by(self) -> None:
+        while not self._stop.wait(self.check_s):
+            if port_in_use(self.port):
+                continue
+            server = RtspTestServer(self.streams, self.port, niceness=STAND_IN_NICENESS)
+            try:
+                self.server = server.start()
+                return
+            except StreamServerError:  # someone else took the port first: stand by again
+                server.close()
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+        if self.server is not None:
+            self.server.close()
+            self.server = None
 
 
 def free_port() -> int:

@@ -1,4 +1,5 @@
-"""`gridsight video`: probe a stream, find motion and people in footage, serve the demo cameras."""
+"""`gridsight video`: probe a stream, find motion and people in footage, turn what cameras see into
+tickets, serve the demo cameras, open the wall."""
 
 from __future__ import annotations
 
@@ -7,6 +8,9 @@ import math
 import os
 import signal
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from console.commands import CliError, open_store, print_json
@@ -51,6 +55,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     serve_parser.add_argument("--footage", type=Path, default=DEFAULT_FOOTAGE,
                               help=f"where to keep the rendered footage (default {DEFAULT_FOOTAGE})")
     serve_parser.set_defaults(handler=run_demo_streams)
+
+    watch_parser = actions.add_parser(
+        "watch", help="turn people and motion the cameras see into camera-alert tickets",
+        description="Watch the live sub-streams of --camera (repeatable). A person inside a watched area "
+                    "(--watch-area CAMERA: its whole view) or motion after hours (--after-hours, Beijing time) "
+                    "becomes a ticket through the camera_alert intake channel, at most one per camera and event "
+                    "every --cooldown seconds, with the boxed snapshot and a clip around it attached. "
+                    "Runs until Ctrl-C (or --seconds).")
+    watch_parser.add_argument("--db", required=True, help="the gridsight store (.gpkg)")
+    watch_parser.add_argument("--camera", action="append", required=True, metavar="CAMERA_ID",
+                              help="a camera to watch (repeat for more)")
+    watch_parser.add_argument("--watch-area", action="append", default=[], metavar="CAMERA_ID",
+                              help="a watched camera whose whole view is a watched area: people there are events")
+    watch_parser.add_argument("--after-hours", default="22-6", metavar="FROM-TO",
+                              help="Beijing hours when motion is an event (default 22-6)")
+    watch_parser.add_argument("--cooldown", default="300", help="seconds between tickets of one camera and event "
+                              "(default 300)")
+    watch_parser.add_argument("--attachments", type=Path, help="where snapshots and clips go "
+                              "(default: a folder named after the store, next to it)")
+    watch_parser.add_argument("--seconds", help="stop after this long")
+    watch_parser.set_defaults(handler=run_watch)
 
     wall_parser = actions.add_parser(
         "wall", help="open the video wall in a window of its own",
@@ -157,6 +182,89 @@ def run_demo_streams(args: argparse.Namespace) -> int:
     except StreamServerError as err:
         raise CliError(str(err), 1) from None
     return 0
+
+
+CLIP_BEFORE_S, CLIP_AFTER_S = 3.0, 3.0  # the clip attached to an alert's ticket
+
+
+def _hours(text: str) -> tuple[int, int]:
+    start, _, end = text.partition("-")
+    try:
+        hours = int(start), int(end)
+    except ValueError:
+        hours = (-1, -1)
+    if not all(0 <= hour <= 24 for hour in hours) or hours[0] == hours[1]:
+        raise CliError(f"--after-hours {text!r} must look like 22-6 (hours 0 to 24, from and to differ)")
+    return hours
+
+
+def run_watch(args: argparse.Namespace) -> int:
+    from data.workflow.engine import TicketEngine
+    from video.alerts import LiveAnalytics
+    from video.alerttickets import AlertRules, AlertTickets
+    from video.analytics import Analyzer, MotionDetector, PersonDetector
+    from video.capture import CaptureWorker
+    from video.registry import CameraRegistry
+
+    rules = AlertRules({camera_id: [] for camera_id in args.watch_area}, _hours(args.after_hours),
+                       _positive(args.cooldown, "--cooldown"))
+    seconds = _positive(args.seconds, "--seconds") if args.seconds is not None else None
+    db = Path(args.db)
+    attachments = args.attachments or db.with_name(db.stem + "-alerts")
+    with open_store(db) as store:
+        registry = CameraRegistry.from_store(store)
+        cameras = []
+        for camera_id in dict.fromkeys([*args.camera, *args.watch_area]):
+            camera = registry.get(camera_id)
+            if camera is None:
+                raise CliError(f"{db} has no camera {camera_id!r}")
+            if camera.stream(small_tile=True) is None:
+                raise CliError(f"camera {camera_id} has no stream URL")
+            cameras.append(camera)
+        tickets = AlertTickets(TicketEngine(store), attachments, rules, registry, seat="video-watch")
+
+        def on_alert(alert) -> None:
+            ticket_id = tickets.submit(alert)
+            if ticket_id is not None:
+                print(f"{ticket_id}  camera {alert.camera_id}  {alert.event.kind}  score {alert.event.score:g}",
+                      flush=True)
+
+        watching = []
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+        try:
+            for camera in cameras:
+                worker = CaptureWorker(camera.stream(small_tile=True),
+                                       ring_seconds=CLIP_BEFORE_S + CLIP_AFTER_S + 1).start()
+                people = PersonDetector() if camera.camera_id in rules.watched_areas else None
+                watching.append((worker, LiveAnalytics(camera, worker, Analyzer(MotionDetector(), people), on_alert,
+                                                       attachments, CLIP_BEFORE_S, CLIP_AFTER_S).start()))
+            print(f"watching {len(cameras)} cameras; tickets go to {db}, snapshots and clips to {attachments}",
+                  file=sys.stderr, flush=True)
+            deadline = time.monotonic() + seconds if seconds is not None else math.inf
+            while time.monotonic() < deadline:
+                time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
+        except KeyboardInterrupt:
+            pass
+        finally:
+            for worker, analytics in watching:
+                analytics.stop()
+                worker.stop()
+    return 0
+
+
+@contextmanager
+def demo_video(store, enabled: bool = True) -> Iterator[None]:
+    """While the block runs, serve a demo store's cameras on loopback (the console's demo mode and its
+    screenshots show live video with no extra step); a missing GStreamer only costs the video."""
+    from video.testserver import StreamServerError, demo_cameras_served
+
+    with ExitStack() as served:
+        if enabled:
+            try:
+                served.enter_context(demo_cameras_served(store.read_layer("cameras"), DEFAULT_FOOTAGE))
+            except StreamServerError as err:
+                print(f"warning: no demo video: {err}", file=sys.stderr)
+        yield
 
 
 def run_wall(args: argparse.Namespace) -> int:

@@ -99,6 +99,15 @@ _CHINESE_CATEGORIES = {"矛盾纠纷": "dispute", "安全隐患": "hazard", "治
                        "城市管理": "city_management", "环境": "environment", "求助": "help_request",
                        "法律咨询": "legal_aid"}
 
+# What each video-analytics event type is as a ticket.
+CAMERA_ALERT_CATEGORIES = {
+    "person_in_watched_area": "public_order",  # someone inside a closed site, on a river bank at night...
+    "motion_after_hours": "hazard",  # movement where nobody should be (a security hazard)
+    "illegal_parking": "city_management", "street_vending": "city_management",
+    "crowd_gathering": "public_order", "fighting": "public_order", "smoke_fire": "hazard",
+    "garbage_overflow": "environment",
+}
+
 ADAPTERS: dict[str, ChannelAdapter] = {a.channel: a for a in (
     # 12345 government hotline work orders; its map picker gives Baidu coordinates.
     ChannelAdapter("12345", "order_no", {
@@ -125,15 +134,11 @@ ADAPTERS: dict[str, ChannelAdapter] = {a.channel: a for a in (
     }, {"crs": "wgs84"}),
     # Walk-ins and phone calls typed in at the centre: already the common shape.
     ChannelAdapter("walk_in", "record_id"),
-    # Video analytics alerts: the event type is both the category and the description.
+    # Video analytics alerts (video/alerttickets.py): the event type gives the category; the camera is the place.
     ChannelAdapter("camera_alert", "alert_id", {
-        "reported_at": "time", "category": "event_type", "description": "event_type",
+        "reported_at": "time", "category": "event_type", "description": "description",
         "lon": "lon", "lat": "lat", "address": "camera_id",
-    }, {"crs": "wgs84", "priority": 3}, {
-        "illegal_parking": "city_management", "street_vending": "city_management",
-        "crowd_gathering": "public_order", "fighting": "public_order", "smoke_fire": "hazard",
-        "garbage_overflow": "environment",
-    }),
+    }, {"crs": "wgs84", "priority": 3}, CAMERA_ALERT_CATEGORIES),
 )}
 
 CHANNELS = tuple(ADAPTERS)

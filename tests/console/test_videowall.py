@@ -231,7 +231,7 @@ def test_show_cameras_near_puts_the_nearest_online_cameras_on_the_wall(wall):
     assert [s.camera.camera_id for s in sightings] == ["CAM2", "CAM1"]  # CAM3 is offline
     assert wall.layout_size == 4
     assert [t.camera and t.camera.camera_id for t in wall.visible_tiles] == ["CAM2", "CAM1", None, None]
-    assert wall.tiles[0].overlay_lines()[0].endswith(f"{sightings[0].distance_m:.0f} m")
+    assert f" · {sightings[0].distance_m:.0f} m" in wall.tiles[0].overlay_lines()[1]
 
 
 def test_no_credentials_in_any_text_of_the_wall_or_list(registry, qtbot):
@@ -243,7 +243,7 @@ def test_no_credentials_in_any_text_of_the_wall_or_list(registry, qtbot):
         window.wall.assign(0, "CAM1")
         window.wall.assign(1, "CAM2")
         window.wall.toggle_maximised(window.wall.tiles[1])
-        qtbot.waitUntil(lambda: window.wall.tiles[0].worker.latest() is not None, timeout=10_000)
+        qtbot.waitUntil(lambda: window.wall.tiles[1].worker.latest() is not None, timeout=10_000)
         texts = []
         for widget in [window, *window.findChildren(QWidget)]:
             texts += [widget.toolTip(), widget.windowTitle(), widget.accessibleName(), widget.statusTip()]
@@ -282,3 +282,189 @@ def test_wall_command_refuses_bad_requests_in_one_line(city_path, tmp_path, caps
     assert gridsight("video", "wall", "--db", str(city_path), "--frames", "-1",
                      "--screenshot", str(tmp_path / "x.png")) == 2
     assert "--frames" in capsys.readouterr().err
+
+
+# -- the dispatcher's video dock in the console window ---------------------------------------------
+
+def nearest_cameras(store, ticket_id: str, radius_m: float, n: int) -> list[str]:
+    """The online cameras within `radius_m` of an incident, nearest first (the tiny city's have no heading)."""
+    from pyproj import Geod
+
+    incident = store.read_layer("incidents", where="t.ticket_id = ?", params=(ticket_id,)).geometry.iloc[0]
+    cameras = store.read_layer("cameras")
+    cameras = cameras[cameras["status"] == "online"]
+    _, _, distance = Geod(ellps="WGS84").inv(cameras.geometry.x.to_numpy(), cameras.geometry.y.to_numpy(),
+                                             [incident.x] * len(cameras), [incident.y] * len(cameras))
+    order = sorted((d, camera_id) for d, camera_id in zip(distance, cameras["camera_id"]) if d <= radius_m)
+    return [camera_id for _, camera_id in order[:n]]
+
+
+def test_selecting_an_incident_shows_the_cameras_that_see_it_and_rings_them_on_the_map(open_window, store,
+                                                                                       qtbot, monkeypatch):
+    from console.videodock import NEARBY_CAMERAS, NEARBY_RADIUS_M
+
+    window, _ = open_window("en")
+    dock = window.video
+    qtbot.waitUntil(lambda: dock.loaded, timeout=10_000)
+    rings = []
+    monkeypatch.setattr(window.map, "highlight", lambda layer, ids: rings.append((layer, list(ids))))
+    other = next(t for t in ("T-1", "T-2", "T-3") if t != window.details.ticket["ticket_id"])
+    assert window.queue.select_ticket(other)
+    expected = nearest_cameras(store, other, NEARBY_RADIUS_M, NEARBY_CAMERAS)
+    assert expected  # the tiny city has cameras near its incidents
+    assert [tile.camera.camera_id for tile in dock.wall.visible_tiles if tile.camera] == expected
+    assert rings[-1] == ("cameras", expected)
+    assert other in dock.caption.text() and dock.tabs.currentIndex() == 0
+    assert dock.wall.tiles[0].overlay_lines()[1].split(" · ")[1].endswith(" m")  # how far it is
+    # A camera double-clicked on the map joins the wall.
+    far = next(camera.camera_id for camera in dock.registry.cameras if camera.camera_id not in expected)
+    window.map.featureClicked.emit("cameras", far)
+    assert far in [tile.camera.camera_id for tile in dock.wall.visible_tiles if tile.camera]
+    window.map.featureClicked.emit("responders", far)  # other layers are not the dock's business
+    assert not dock.put_on_wall("NO-SUCH-CAMERA")
+
+
+def test_the_dock_lists_offline_cameras_for_maintenance(open_window, store, qtbot):
+    with store.transaction() as tx:
+        tx.execute("UPDATE cameras SET status = 'offline' WHERE camera_id IN ('C3', 'C7')")
+    try:
+        window, _ = open_window("en")
+        qtbot.waitUntil(lambda: window.video.loaded, timeout=10_000)
+        listing = window.video.cameras
+        listing.offline_only.setChecked(True)
+        assert listing.shown_ids() == ["C3", "C7"]
+    finally:
+        with store.transaction() as tx:
+            tx.execute("UPDATE cameras SET status = 'online' WHERE camera_id IN ('C3', 'C7')")
+
+
+@pytest.fixture
+def streaming_city(city_path, tmp_path, servers):
+    """The tiny city with two cameras moved next to incident T-1, streaming from the loopback servers."""
+    import shutil
+
+    from data.store import Store
+
+    path = tmp_path / "streaming.gpkg"
+    shutil.copy(city_path, path)
+    with Store.open(path) as store:
+        incident = store.read_layer("incidents", where="t.ticket_id = ?", params=("T-1",)).geometry.iloc[0]
+        cameras = store.read_layer("cameras").drop(columns="fid", errors="ignore")
+        for row, server_id in ((0, "CAM1"), (1, "CAM2")):
+            cameras.loc[row, "geometry"] = shapely.Point(incident.x + 0.0005 * (row + 1), incident.y)
+            cameras.loc[row, ["stream_main", "stream_sub"]] = [servers[server_id].url(f"/cam/{server_id}/{kind}")
+                                                               for kind in ("main", "sub")]
+        store.write_layer("cameras", cameras, mode="replace")
+        yield store, list(cameras["camera_id"][:2])
+
+
+def test_the_dock_plays_the_nearby_cameras_and_stops_decoding_them_while_hidden(open_window, streaming_city, qtbot):
+    store, near = streaming_city
+    window, _ = open_window("en", on=store)
+    dock = window.video
+    qtbot.waitUntil(lambda: dock.loaded, timeout=10_000)
+    window.queue.select_ticket("T-2")
+    window.queue.select_ticket("T-1")
+    tiles = [tile for tile in dock.wall.visible_tiles if tile.camera and tile.camera.camera_id in near]
+    assert len(tiles) == 2
+    for tile in tiles:
+        live_frames(qtbot, tile)
+        assert tile.worker.url.endswith("/sub")  # small tiles: sub-streams
+    qtbot.waitUntil(dock.playing, timeout=5000)
+    dock.tabs.setCurrentIndex(1)  # the camera list in front of the wall
+    assert dock.wall.decoding == 0 and len(dock.wall.pool) == 0
+    dock.tabs.setCurrentIndex(0)
+    assert dock.wall.decoding == len([t for t in dock.wall.visible_tiles if t.camera and t.camera.stream(True)])
+    for tile in tiles:
+        live_frames(qtbot, tile)
+    dock.parentWidget().hide()  # the dock closed
+    assert dock.wall.decoding == 0
+
+
+def test_tiles_hidden_behind_a_maximised_one_stop_decoding(wall, qtbot):
+    wall.assign(0, "CAM1")
+    wall.assign(1, "CAM2")
+    live_frames(qtbot, wall.tiles[1])
+    wall.toggle_maximised(wall.tiles[0])
+    assert wall.decoding == 1 and wall.tiles[1].worker is None and wall.tiles[1].camera.camera_id == "CAM2"
+    wall.toggle_maximised(wall.tiles[0])
+    assert wall.decoding == 2
+    live_frames(qtbot, wall.tiles[1])
+    wall.hide()
+    assert wall.decoding == 0 and len(wall.pool) == 0
+    wall.show()
+    live_frames(qtbot, wall.tiles[0])
+
+
+def test_nearby_cameras_say_how_far_they_are_and_whether_they_look_at_the_place(qtbot):
+    application("en", headless=True)
+    registry = CameraRegistry([camera("AWAY", "东侧", lon=LON + 0.0005, heading_deg=90.0, fov_deg=60.0),
+                               camera("LOOKS", "西侧", lon=LON - 0.001, heading_deg=90.0, fov_deg=60.0),
+                               camera("UNKNOWN", "北侧", lat=LAT + 0.0003)])
+    wall = VideoWall(registry, CapturePool(**QUICK))
+    qtbot.addWidget(wall)
+    sightings = wall.show_cameras_near(LON, LAT)
+    notes = {tile.camera.camera_id: tile.note for tile in wall.visible_tiles if tile.camera}
+    assert [s.camera.camera_id for s in sightings] == ["LOOKS", "UNKNOWN", "AWAY"]  # seen for sure first
+    assert notes == {"LOOKS": f"{sightings[0].distance_m:.0f} m · in view", "UNKNOWN": f"{sightings[1].distance_m:.0f} m",
+                     "AWAY": f"{sightings[2].distance_m:.0f} m · facing away"}
+    wall.shutdown()
+
+
+def test_the_console_screenshot_waits_for_the_nearby_cameras_to_play(streaming_city, tmp_path, qapp, monkeypatch):
+    from PySide6.QtCore import QSize
+    from PySide6.QtGui import QImage
+
+    from console import app
+    from console.videodock import VideoDock
+
+    store, near = streaming_city
+    waited = []
+    original = VideoDock.wait_until_playing
+
+    def recording(dock, deadline):
+        waited.append((original(dock, deadline),
+                       {tile.camera.camera_id: tile.frames_shown for tile in dock.wall.visible_tiles if tile.worker}))
+        return waited[-1][0]
+
+    monkeypatch.setattr(VideoDock, "wait_until_playing", recording)
+    out = tmp_path / "dispatch.png"
+    app.take_screenshot(store, out, QSize(1366, 768), "en", incident="T-1")
+    (played, frames), = waited
+    assert played and set(frames) == set(near) and all(count > 0 for count in frames.values())
+    assert QImage(str(out)).size() == QSize(1366, 768)
+
+
+def test_an_incident_selected_before_the_cameras_are_read_shows_them_once_read(store, qtbot, monkeypatch):
+    from PySide6.QtCore import QObject, Signal
+
+    from console import videodock
+
+    class MapContract(QObject):  # what the dock uses of MapView: the click signal and highlight()
+        featureClicked = Signal(str, str)
+
+        def __init__(self):
+            super().__init__()
+            self.rings = []
+
+        def highlight(self, layer, ids):
+            self.rings.append((layer, list(ids)))
+
+    application("en", headless=True)
+    monkeypatch.setattr(videodock._RegistryLoader, "start", lambda loader, store: None)  # the read is slow
+    map_view = MapContract()
+    dock = videodock.VideoDock(store, map_view)
+    qtbot.addWidget(dock)
+    incident = store.read_layer("incidents", where="t.ticket_id = ?", params=("T-1",)).geometry.iloc[0]
+    assert dock.show_incident("T-1", incident.x, incident.y) == [] and not dock.playing()
+    dock._loader.loaded.emit(CameraRegistry.from_store(store))  # ...and done
+    expected = nearest_cameras(store, "T-1", videodock.NEARBY_RADIUS_M, videodock.NEARBY_CAMERAS)
+    assert [tile.camera.camera_id for tile in dock.wall.visible_tiles if tile.camera] == expected
+    assert map_view.rings == [("cameras", expected)] and dock.playing()  # no streams in the tiny city
+
+    failing = videodock.VideoDock(store, MapContract())
+    qtbot.addWidget(failing)
+    failing._loader.failed.emit("no such table: cameras")
+    assert "no such table: cameras" in failing.caption.text() and failing.loaded
+    dock.shutdown()
+    failing.shutdown()

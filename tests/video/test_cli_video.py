@@ -149,3 +149,39 @@ def test_demo_streams_with_an_unwritable_footage_folder_is_one_line(tmp_path, ca
     code, _, err = run_cli(capsys, "demo-streams", "--db", str(tmp_path / "city.gpkg"),
                            "--footage", str(tmp_path / "file" / "footage"))
     assert code == 2 and err.startswith("gridsight: cannot write the footage to") and err.count("\n") == 1
+
+
+@pytest.fixture
+def watched_city(tmp_path, rtsp_server):
+    """The tiny city with camera C0 streaming from the loopback server."""
+    from tests.console.tiny_city import build_tiny_city
+
+    path = tmp_path / "city.gpkg"
+    with build_tiny_city(path) as store, store.transaction() as tx:
+        tx.execute("UPDATE cameras SET stream_sub = ? WHERE camera_id = 'C0'", (rtsp_server.url(f"/cam/{CAMERA}/sub"),))
+    return path
+
+
+def test_watch_turns_motion_after_hours_into_one_ticket_with_snapshot_and_clip(watched_city, tmp_path, capsys):
+    code, out, err = run_cli(capsys, "watch", "--db", str(watched_city), "--camera", "C0", "--after-hours", "0-24",
+                             "--seconds", "4", "--attachments", str(tmp_path / "alerts"))
+    assert code == 0 and "watching 1 cameras" in err
+    (line,) = out.splitlines()  # the street moves all the time: one ticket within the cooldown
+    ticket_id = line.split()[0]
+    with Store.open(watched_city) as store:
+        row = store.read_table("tickets", where="ticket_id = ?", params=(ticket_id,)).iloc[0]
+    assert (row["channel"], row["category"], row["address"]) == ("camera_alert", "hazard", "C0")
+    snapshot, clip = json.loads(row["attachments"])
+    assert snapshot.endswith(".jpg") and clip.endswith(".mp4")
+    assert all((tmp_path / "alerts" / name).exists() for name in (snapshot.rsplit("/", 1)[1], clip.rsplit("/", 1)[1]))
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--camera", "NOPE"], "has no camera 'NOPE'"),
+    (["--camera", "C1"], "camera C1 has no stream URL"),
+    (["--camera", "C0", "--after-hours", "25-3"], "--after-hours '25-3' must look like 22-6"),
+    (["--camera", "C0", "--cooldown", "0"], "--cooldown '0' must be a positive number"),
+])
+def test_watch_refuses_bad_requests_in_one_line(watched_city, capsys, args, message):
+    code, _, err = run_cli(capsys, "watch", "--db", str(watched_city), *args)
+    assert code == 2 and message in err and "Traceback" not in err

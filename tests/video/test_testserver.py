@@ -55,3 +55,45 @@ def zombie(pid: int) -> bool:
             return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
     except FileNotFoundError:
         return True
+
+
+def demo_layer(urls: list[str | None], status: str = "online"):
+    import pandas as pd
+
+    return pd.DataFrame({"camera_id": [f"D{k}" for k in range(len(urls))], "name": "演示", "status": status,
+                         "stream_main": urls, "stream_sub": urls})
+
+
+def test_demo_cameras_are_served_while_the_console_runs_and_taken_over_when_another_server_stops(tmp_path):
+    from contextlib import ExitStack
+
+    from video.capture import CaptureWorker
+    from video.testserver import (STAND_IN_NICENESS, demo_cameras_served, free_port, port_in_use,
+                                  serves_demo_cameras)
+
+    port = free_port()
+    cameras = demo_layer([f"rtsp://127.0.0.1:{port}/cam/D0/sub", None])
+    assert serves_demo_cameras(cameras, port)
+    assert not serves_demo_cameras(demo_layer(["rtsp://10.1.2.3:554/cam/D0/sub"]), port)
+    with ExitStack() as second_console:
+        with demo_cameras_served(cameras, tmp_path / "footage", port) as first:
+            assert first.server is not None
+            assert os.getpriority(os.PRIO_PROCESS, first.server._process.pid) >= STAND_IN_NICENESS  # UI first
+            # A second console on the same store finds the port served: it stands by.
+            standing_by = second_console.enter_context(
+                demo_cameras_served(cameras, tmp_path / "footage", port, check_s=0.1))
+            assert standing_by.server is None
+            with CaptureWorker(cameras["stream_sub"][0]) as worker:
+                deadline = time.monotonic() + 10
+                while worker.latest() is None and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                assert worker.latest().image.shape == (180, 320, 3)  # the sub-stream
+        # The first one quit: the second serves the cameras from now on.
+        deadline = time.monotonic() + 10
+        while standing_by.server is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert standing_by.server is not None and port_in_use(port)
+    assert not port_in_use(port)  # stopped with the block
+    # Not demo cameras: nothing to serve.
+    with demo_cameras_served(demo_layer(["rtsp://10.1.2.3:554/x"]), tmp_path / "f3", port) as none:
+        assert none is None
