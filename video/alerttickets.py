@@ -12,7 +12,6 @@ the boxed snapshot saved to disk and the clip of the seconds around the alert.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -108,29 +107,32 @@ class AlertTickets:
                 return None
             self._last[(alert.camera_id, kind)] = alert.at
         record_id = f"{alert.camera_id}-{kind}-{int(alert.at // self.rules.cooldown_s)}"
-        result = self.engine.intake(CHANNEL, [self._record(alert, kind, record_id)], self.actor, self.seat)
+        # Saved before intake, so that the ticket and the list of its files are written together.
+        created_dir = not self.attachment_dir.exists()
+        snapshot = self._save_snapshot(record_id, alert)
+        files = [str(snapshot)] + ([str(alert.clip)] if alert.clip is not None else [])
+        result = self.engine.intake(CHANNEL, [self._record(alert, kind, record_id, files)], self.actor, self.seat)
+        if result.created:
+            return result.created[0]
+        snapshot.unlink(missing_ok=True)  # no new ticket keeps it
+        if created_dir:
+            self.attachment_dir.rmdir()
         if result.rejected:
             log.warning("camera alert %s refused: %s", record_id, result.rejected[0]["reason"])
             return None
-        if not result.created:
-            return result.duplicates[0]  # another seat (or this one, before a restart) reported it
-        ticket_id = result.created[0]
-        self._attach(ticket_id, record_id, alert)
-        return ticket_id
+        return result.duplicates[0]  # another seat (or this one, before a restart) reported it
 
-    def _record(self, alert: Alert, kind: str, record_id: str) -> dict:
+    def _record(self, alert: Alert, kind: str, record_id: str, files: list[str]) -> dict:
         camera = self.registry.get(alert.camera_id) if self.registry is not None else None
         where = f"{camera.name}（{alert.camera_id}）" if camera is not None else alert.camera_id
         return {"alert_id": record_id, "camera_id": alert.camera_id, "event_type": kind,
                 "description": f"{EVENT_SUMMARIES[kind]}：{where}，置信度 {alert.event.score:.2f}",
                 "time": datetime.fromtimestamp(alert.at, timezone.utc).isoformat(),
-                "lon": alert.lon, "lat": alert.lat}
+                "lon": alert.lon, "lat": alert.lat, "attachments": files}
 
-    def _attach(self, ticket_id: str, record_id: str, alert: Alert) -> None:
-        """Save the snapshot next to the clip and list both on the ticket."""
+    def _save_snapshot(self, record_id: str, alert: Alert) -> Path:
+        """The boxed snapshot on disk, named by the alert's record id (one per camera, event and window)."""
         self.attachment_dir.mkdir(parents=True, exist_ok=True)
-        snapshot = self.attachment_dir / f"{ticket_id}-{record_id}.jpg"
+        snapshot = self.attachment_dir / f"{record_id}.jpg"
         snapshot.write_bytes(alert.snapshot_jpeg)
-        files = [str(snapshot)] + ([str(alert.clip)] if alert.clip is not None else [])
-        with self.engine.store.transaction() as tx:
-            tx.execute("UPDATE tickets SET attachments = ? WHERE ticket_id = ?", (json.dumps(files), ticket_id))
+        return snapshot

@@ -228,6 +228,7 @@ class TicketEngine:
                 "deadline": iso(self.policy.deadline(record.category, record.priority, record.reported_at)),
                 "warning_level": NO_WARNING, "escalation_level": 0, "channel": channel,
                 "category": record.category, "grid_code": grid, "reported_at": iso(record.reported_at),
+                "attachments": json.dumps(list(record.attachments)) if record.attachments else None,
             })
             timeline += [{"ticket_id": ticket_id, "state": s, "at": at, "by": by, "note": note, "seat": seat}
                          for s, by, note in path]

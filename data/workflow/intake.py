@@ -49,6 +49,7 @@ class IntakeRecord:
     reporter_name: str | None
     reporter_phone: str | None
     reporter_id_number: str | None
+    attachments: tuple[str, ...] = ()  # files kept with the ticket (an alert's snapshot and clip)
 
 
 def _get(record: dict, path: str):
@@ -137,7 +138,7 @@ ADAPTERS: dict[str, ChannelAdapter] = {a.channel: a for a in (
     # Video analytics alerts (video/alerttickets.py): the event type gives the category; the camera is the place.
     ChannelAdapter("camera_alert", "alert_id", {
         "reported_at": "time", "category": "event_type", "description": "description",
-        "lon": "lon", "lat": "lat", "address": "camera_id",
+        "lon": "lon", "lat": "lat", "address": "camera_id", "attachments": "attachments",
     }, {"crs": "wgs84", "priority": 3}, CAMERA_ALERT_CATEGORIES),
 )}
 
@@ -217,6 +218,9 @@ def parse_record(record, received_at: datetime) -> IntakeRecord:
         reported_at = parse_iso(reported_text) if reported_text else received_at
     except ValueError:
         raise RecordError(f"field 'reported_at' is not an ISO 8601 time: {reported_text!r}") from None
+    attachments = record.get("attachments") or []
+    if not isinstance(attachments, list) or not all(isinstance(a, str) and a for a in attachments):
+        raise RecordError("field 'attachments' must be a list of file paths")
     return IntakeRecord(
         record_id=record_id,
         category=category,
@@ -230,4 +234,5 @@ def parse_record(record, received_at: datetime) -> IntakeRecord:
         reporter_name=_text(record, "reporter.name"),
         reporter_phone=_text(record, "reporter.phone"),
         reporter_id_number=_text(record, "reporter.id_number"),
+        attachments=tuple(attachments),
     )

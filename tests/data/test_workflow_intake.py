@@ -3,6 +3,8 @@ ticket numbering, and duplicate / repeat detection."""
 
 from __future__ import annotations
 
+import json
+
 import threading
 from datetime import timedelta
 
@@ -99,6 +101,8 @@ BAD_RECORDS = [
       "description": b"\xff\xfe".decode("utf-8", "surrogateescape")}, "'description' is not valid UTF-8"),
     ({"record_id": "b9", "category": "hazard", "lon": 112.01, "lat": 32.005,
       "reporter": {"name": b"\xc3\x28"}}, "'reporter.name' is not valid UTF-8"),
+    ({"record_id": "b11", "category": "hazard", "lon": 112.01, "lat": 32.005, "attachments": "a.jpg"},
+     "'attachments' must be a list of file paths"),
     ({"record_id": "b10", "category": "hazard", "lon": 112.01, "lat": 32.005, "reporter": "张三"},
      "'reporter' must be an object"),
     ({"record_id": "b11", "category": "hazard", "lon": 112.01, "lat": 32.005, "reported_at": "yesterday"},
@@ -121,6 +125,14 @@ def test_bad_records_go_to_the_dead_letter_table_and_good_ones_still_go_in(engin
     assert len(letters) == len(BAD_RECORDS) and set(letters["channel"]) == {"walk_in"}
     assert "b7" in set(letters["record_id"]) and letters["payload"].notna().all()
     assert engine.dead_letters(limit=1)[0]["channel"] == "walk_in"
+
+
+def test_attachments_are_written_with_the_ticket(engine, store):
+    files = ["/srv/alerts/CAM-7-1.jpg", "/srv/alerts/CAM-7-1.mp4"]
+    created = engine.intake("walk_in", [record("att1", attachments=files), record("att2")], actor="op", seat="s")
+    stored = dict(store.query("SELECT ticket_id, attachments FROM tickets WHERE ticket_id IN (?, ?)",
+                              tuple(created.created)))
+    assert json.loads(stored[created.created[0]]) == files and stored[created.created[1]] is None
 
 
 def test_unknown_channel_is_refused(engine):
