@@ -12,7 +12,12 @@ from __future__ import annotations
 import base64
 import json
 import logging
-from collections.abc import Mapping
+import math
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
@@ -21,15 +26,18 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from PySide6.QtCore import QEventLoop, QObject, Qt, QTimer, QUrl, Signal, Slot
+from PySide6.QtCore import QEventLoop, QObject, Qt, QTimer, QUrl, QUrlQuery, Signal, Slot
 from PySide6.QtQuickWidgets import QQuickWidget
 from PySide6.QtWebChannel import QWebChannel
 from PySide6.QtWebEngineCore import QWebEnginePage
 from PySide6.QtWebEngineWidgets import QWebEngineView
 
+from console.labels import label
 from data.feeds import Positions
 from data.store import Store
 from data.workflow.states import ESCALATED, OPEN
+from gis.isochrone import coverage
+from gis.routing import Router
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +50,7 @@ MAP_LAYERS: dict[str, tuple[str, ...]] = {
     "water": ("kind", "name"),
     "roads": ("road_class", "name"),
     "grids": ("code", "name", "level"),
+    "patrol_routes": ("route_id", "name", "unit_id"),
     "checkpoints": ("checkpoint_id", "name", "kind"),
     "cameras": ("camera_id", "name", "camera_class", "status"),
     "responders": ("responder_id", "name", "kind", "role", "status"),
@@ -60,6 +69,19 @@ SIMPLIFY_TOLERANCE_DEG = 1e-5
 COORDINATE_GRID_DEG = 1e-6
 # Shown when the store has nothing to fit the view to: mainland China.
 CHINA_BOUNDS = (73.5, 18.0, 135.0, 53.6)
+MAP_MODES = ("dispatch", "wall", "editor")
+# The rapid-response bands (快反圈) and who must reach them: on-duty police units.
+COVERAGE_MINUTES = (1, 3, 5)
+COVERAGE_KINDS = ("police",)
+# The work grows with the units (the city's 470: ~20 s on a worker thread, two busy cores): above
+# this many only the first units' coverage is shown (in store order, so it is stable).
+COVERAGE_MAX_UNITS = 500
+COVERAGE_TIMEOUT_S = 300
+# About 10 m: the bands are 100 m road buffers; at 1 m the city's bands are 3 MB for the page to parse.
+COVERAGE_SIMPLIFY_DEG = 1e-4
+# Stacked translucent greens without outlines (road buffers have ragged edges): the 1-minute area,
+# inside every band, reads strongest.
+COVERAGE_STYLE = {"stroke": False, "fillColor": "#3ddc84", "fillOpacity": 0.12}
 
 
 class MapAssetsMissing(RuntimeError):
@@ -78,17 +100,22 @@ class MapData:
     incidents: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
-def read_map_data(store: Store) -> MapData:
-    """Read every map layer and reduce it for display (fast enough for a worker thread)."""
-    sources = {name: store.read_layer(name) for name in MAP_LAYERS if name != "incidents"}
-    sources["incidents"] = open_incidents(store)
-    frames = {name: _display_frame(name, sources[name], props) for name, props in MAP_LAYERS.items()}
+def read_map_data(store: Store, layers: Iterable[str] | None = None) -> MapData:
+    """Read the map layers named in `layers` (None: all of MAP_LAYERS) and reduce them for
+    display (fast enough for a worker thread)."""
+    wanted = set(MAP_LAYERS) if layers is None else set(layers)
+    if unknown := wanted - set(MAP_LAYERS):
+        raise ValueError(f"unknown map layers: {', '.join(sorted(unknown))}")
+    names = [name for name in MAP_LAYERS if name in wanted]  # drawing order
+    sources = {name: open_incidents(store) if name == "incidents" else store.read_layer(name) for name in names}
+    frames = {name: _display_frame(name, sources[name], MAP_LAYERS[name]) for name in names}
     return MapData(
         layers={name: frame.to_json(drop_id=True, ensure_ascii=False, separators=(",", ":"))
                 for name, frame in frames.items()},
         bounds=_territory_bounds(frames),
-        point_ids={name: frames[name][column].astype(str).tolist() for name, column in POINT_IDS.items()},
-        incidents=_queue_rows(sources["incidents"]),
+        point_ids={name: frames[name][column].astype(str).tolist()
+                   for name, column in POINT_IDS.items() if name in frames},
+        incidents=_queue_rows(sources["incidents"]) if "incidents" in sources else pd.DataFrame(),
     )
 
 
@@ -137,9 +164,45 @@ def _display_frame(name: str, frame: gpd.GeoDataFrame, properties: tuple[str, ..
     return gpd.GeoDataFrame(attributes, geometry=geoms, crs=frame.crs)
 
 
+def open_ticket_load(incidents: pd.DataFrame) -> dict[str, float]:
+    """Open tickets per leaf grid code, from the queue's rows (grids without any are left out)."""
+    if "grid_code" not in incidents or not len(incidents):
+        return {}
+    counts = incidents["grid_code"].dropna().astype(str).value_counts()
+    return {code: float(n) for code, n in counts.items() if code}
+
+
+def coverage_bands(store: Store, minutes: Sequence[float] = COVERAGE_MINUTES,
+                   max_units: int = COVERAGE_MAX_UNITS) -> dict:
+    """GeoJSON of the territory reached by on-duty police within each band (largest first, so
+    that the smaller bands draw on top; one feature per separate area), styled for the map. Slow (seconds): call it off the UI thread."""
+    grids = store.read_layer("grids")
+    top = grids[grids["level"] == grids["level"].min()] if len(grids) else grids
+    area = shapely.union_all(top.geometry.values)
+    if area.is_empty:
+        return {"type": "FeatureCollection", "features": []}
+    router = Router.from_store(store)
+    police = np.isin(router.kinds, COVERAGE_KINDS) & (router.statuses == "on_duty")
+    if police.sum() > max_units:
+        # Only the first `max_units` units are searched from: mark the others off duty.
+        router.statuses = np.where(police & (np.cumsum(police) > max_units), "capped", router.statuses)
+    gaps = coverage(router, area, minutes, COVERAGE_KINDS)
+    features = []
+    for gap in gaps["features"]:
+        reached = shapely.difference(area, shapely.geometry.shape(gap["geometry"]))
+        reached = shapely.set_precision(shapely.simplify(reached, COVERAGE_SIMPLIFY_DEG), COORDINATE_GRID_DEG)
+        properties = {"minutes": gap["properties"]["minutes"], "units": gap["properties"]["units"],
+                      "reached_share": round(1.0 - gap["properties"]["uncovered_share"], 4), "style": COVERAGE_STYLE}
+        # One feature per separate area: the page skips those off screen.
+        features += [{"type": "Feature", "geometry": shapely.geometry.mapping(part), "properties": properties}
+                     for part in shapely.get_parts(reached) if not part.is_empty]
+    return {"type": "FeatureCollection", "features": features}
+
+
 def _territory_bounds(frames: dict[str, gpd.GeoDataFrame]) -> tuple[float, float, float, float]:
-    """The grids' extent, or everything's when there are no grids yet."""
-    chosen = [frames["grids"]] if len(frames["grids"]) else [f for f in frames.values() if len(f)]
+    """The grids' extent, or everything's when there are no grids (or they were not read)."""
+    grids = frames.get("grids")
+    chosen = [grids] if grids is not None and len(grids) else [f for f in frames.values() if len(f)]
     if not chosen:
         return CHINA_BOUNDS
     boxes = np.array([f.total_bounds for f in chosen])
@@ -151,6 +214,7 @@ class MapBridge(QObject):
 
     # Python -> page
     configure = Signal(str)  # JSON: translated layer titles
+    call = Signal(str, str)  # name of a page command (gridsightMap.commands), its JSON argument
     layerData = Signal(str, str)  # layer name, GeoJSON FeatureCollection
     finish = Signal(str)  # JSON [[south, west], [north, east]]: fit the view, draw, report
     update = Signal(str)  # JSON: one tick's diff of every layer (see MapView.update_layers)
@@ -163,6 +227,7 @@ class MapBridge(QObject):
     feature = Signal(str, str)
     selectionShown = Signal()
     stalls = Signal(list)  # the page's timer lateness in ms (gridsightMap.stopStallProbe)
+    contextMenu = Signal(float, float)
 
     @Slot()
     def pageReady(self) -> None:
@@ -175,6 +240,10 @@ class MapBridge(QObject):
     @Slot(float, float)
     def mapClicked(self, lon: float, lat: float) -> None:
         self.clicked.emit(lon, lat)
+
+    @Slot(float, float)
+    def mapContextMenu(self, lon: float, lat: float) -> None:
+        self.contextMenu.emit(lon, lat)
 
     @Slot(str, str)
     def featureClicked(self, layer: str, feature_id: str) -> None:
@@ -202,24 +271,81 @@ class _LoggingPage(QWebEnginePage):
         log.log(self._LEVELS.get(level, logging.INFO), "map page %s:%s: %s", Path(source).name, line, message)
 
 
+def print_coverage(store_path: str) -> None:
+    """Print coverage_bands as GeoJSON: the child process of _CoverageWorker, at low priority.
+    In-process, its ~20 s on the city hold the GIL in stretches of hundreds of ms (road graph,
+    geometry to GeoJSON) and stall the UI thread; it also leaves the two cores to the screen."""
+    os.nice(10)
+    with Store.open(store_path) as store:
+        bands = coverage_bands(store)
+    # Nothing at all (no grids): empty text, which takes the layer off.
+    sys.stdout.write(json.dumps(bands, ensure_ascii=False, separators=(",", ":")) if bands["features"] else "")
+
+
+class _CoverageWorker(QObject):
+    """Computes the rapid-response bands in a child process, waited for on a Python thread (see
+    _MapLoader in app.py on why not a pool thread); the result arrives on the UI thread."""
+
+    done = Signal(str)  # GeoJSON
+    failed = Signal(str)
+
+    def start(self, store: Store) -> None:
+        threading.Thread(target=self._run, args=(str(store.path),), name="map-coverage", daemon=True).start()
+
+    def _run(self, store_path: str) -> None:
+        # A fresh interpreter, not fork (the parent runs Qt and Chromium threads) nor
+        # multiprocessing's spawn (it re-runs the parent's main script).
+        command = [sys.executable, "-c", f"from {__name__} import print_coverage; import sys; "
+                   "print_coverage(sys.argv[1])", store_path]
+        try:
+            child = subprocess.run(command, capture_output=True, text=True, timeout=COVERAGE_TIMEOUT_S)
+        except (OSError, subprocess.TimeoutExpired) as err:
+            self._fail(str(err))
+            return
+        if child.returncode != 0:  # e.g. a store without roads: the child's last line says why
+            lines = child.stderr.strip().splitlines()
+            self._fail(lines[-1] if lines else f"exit status {child.returncode}")
+            return
+        self.done.emit(child.stdout)
+
+    def _fail(self, message: str) -> None:
+        log.warning("no rapid-response coverage: %s", message)
+        self.failed.emit(message)
+
+
 class MapView(QWebEngineView):
-    """The map widget. Give it data with `show_data`; it tells when drawn and where clicked."""
+    """The map widget. Give it data with `show_data`; it tells when drawn and where clicked.
+
+    The commands below (fill_grids, show_heat, highlight, flash, focus, show_overlay) given
+    before the page has drawn are kept and sent, in order, once it has."""
 
     layersDrawn = Signal(dict)  # feature count per layer, as drawn by the page
     pointClicked = Signal(float, float)  # lon, lat
     featureClicked = Signal(str, str)  # layer, id of the point clicked (an incident, a responder…)
     selectionDrawn = Signal()  # the page has painted the last selection sent
     pageStalls = Signal(list)  # ms each probe timer fired late, from start_stall_probe to stop_stall_probe
+    contextRequested = Signal(float, float)  # lon, lat of a right-click on the map
+    coverageFailed = Signal(str)  # why the rapid-response bands could not be computed
 
-    def __init__(self, parent=None):
+    def __init__(self, parent=None, mode: str = "dispatch", channel_objects: Mapping[str, QObject] | None = None):
         super().__init__(parent)
+        if mode not in MAP_MODES:
+            raise ValueError(f"unknown map mode {mode!r}; expected one of {', '.join(MAP_MODES)}")
         if not LEAFLET.is_file():
             raise MapAssetsMissing(f"{LEAFLET} is missing; run scripts/install.sh to fetch the map's web assets")
+        self.mode = mode
         self.setPage(_LoggingPage(self))
+        # The page's right-click is ours (a new incident there), not Chromium's menu.
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.NoContextMenu)
         self._bridge = MapBridge(self)
         channel = QWebChannel(self)
         channel.registerObject("bridge", self._bridge)
+        for name, extra in (channel_objects or {}).items():
+            channel.registerObject(name, extra)
         self.page().setWebChannel(channel)
+        self._calls_before_drawn: list[tuple[str, str]] = []
+        self._coverage: _CoverageWorker | None = None
+        self._bridge.contextMenu.connect(self.contextRequested)
         self._page_ready = False
         self._pending: MapData | None = None
         self._point_index: dict[str, pd.Index] = {}
@@ -232,7 +358,11 @@ class MapView(QWebEngineView):
         self._bridge.selectionShown.connect(self._on_selection_drawn)
         self._bridge.stalls.connect(self.pageStalls)
         self.selection_pending = False  # a selection was sent and the page has not painted it yet
-        self.load(QUrl.fromLocalFile(str(MAP_PAGE)))
+        url = QUrl.fromLocalFile(str(MAP_PAGE))
+        query = QUrlQuery()
+        query.addQueryItem("mode", mode)
+        url.setQuery(query)
+        self.load(url)
 
     def show_data(self, data: MapData) -> None:
         """Draw `data` as soon as the page is ready (the page loads while the store is read)."""
@@ -276,11 +406,67 @@ class MapView(QWebEngineView):
         if self._drawn:
             self._bridge.select.emit(self._selection)
 
+    def fill_grids(self, values: Mapping[str, float], title: str, level: int | None = None) -> None:
+        """Colour the grids of `level` (None: the finest level) by value, code -> value, on a
+        sequential ramp with a legend titled `title`; grids without a value stay clear.
+        `fill_grids({}, "")` takes the fill off."""
+        finite = {str(code): float(v) for code, v in values.items() if v is not None and math.isfinite(v)}
+        self._call("fill", {"values": finite, "title": title, "level": level})
+
+    def show_heat(self, points: Sequence[tuple[float, float, float]]) -> None:
+        """A heat layer of (lon, lat, weight) points; an empty sequence takes it off."""
+        self._call("heat", [[round(lat, 6), round(lon, 6), float(weight)] for lon, lat, weight in points])
+
+    def highlight(self, layer: str, ids: Sequence[str]) -> None:
+        """Ring these points of a point layer, replacing its previous highlight; [] clears it."""
+        self._call("highlight", {"layer": layer, "ids": [str(i) for i in ids]})
+
+    def flash(self, layer: str, ids: Sequence[str], seconds: float = 10) -> None:
+        """Blink these points (new or escalated incidents) for `seconds`."""
+        self._call("flash", {"layer": layer, "ids": [str(i) for i in ids], "seconds": float(seconds)})
+
+    def focus(self, lon: float, lat: float, zoom: float | None = None) -> None:
+        """Centre the map on a place (at `zoom`, else at least street level) and drop a pin there for a while."""
+        self._call("focus", {"lon": lon, "lat": lat, "zoom": zoom})
+
+    def show_overlay(self, name: str, geojson: str, title: str) -> None:
+        """An extra layer of lines and polygons (GeoJSON text) in the layer control, replacing
+        the one of the same name; `show_overlay(name, "", "")` removes it. A feature's `style`
+        property (Leaflet path options: color, weight, dashArray, fillColor, fillOpacity…)
+        overrides the default look."""
+        self._call("overlay", {"name": name, "geojson": geojson, "title": title})
+
+    def show_open_ticket_load(self, incidents: pd.DataFrame) -> None:
+        """Fill the finest grids by how many open tickets they hold (the queue's rows)."""
+        self.fill_grids(open_ticket_load(incidents), self.tr("Open tickets per grid"))
+
+    def show_coverage(self, store: Store) -> None:
+        """Compute the 1-3-5 minute police coverage on a worker thread and show it when done."""
+        # No parent: the worker outlives a view closed while it computes; the view's own slots
+        # are disconnected when the view goes.
+        self._coverage = _CoverageWorker()
+        self._coverage.done.connect(self._show_coverage)
+        self._coverage.failed.connect(self.coverageFailed)
+        self._coverage.start(store)
+
+    def _show_coverage(self, geojson: str) -> None:
+        self.show_overlay("coverage", geojson, self.tr("1-3-5 min police coverage") if geojson else "")
+
+    def _call(self, command: str, argument) -> None:
+        payload = json.dumps(argument, ensure_ascii=False, separators=(",", ":"))
+        if self._drawn:
+            self._bridge.call.emit(command, payload)
+        else:
+            self._calls_before_drawn.append((command, payload))
+
     def _on_layers_drawn(self, counts: dict) -> None:
-        """The page shows the territory now; a selection made meanwhile goes on top of it."""
+        """The page shows the territory now; a selection and commands made meanwhile go on top of it."""
         self._drawn = True
         if self._selection is not None:
             self._bridge.select.emit(self._selection)
+        for command, payload in self._calls_before_drawn:
+            self._bridge.call.emit(command, payload)
+        self._calls_before_drawn.clear()
         self.layersDrawn.emit(counts)
 
     def show_territory(self) -> None:
@@ -342,10 +528,18 @@ class MapView(QWebEngineView):
                 2: self.tr("Villages and communities"),
                 3: self.tr("Grids"),
             },
+            "patrol_routes": self.tr("Patrol routes"),
             "checkpoints": self.tr("Checkpoints"),
             "cameras": self.tr("Cameras"),
             "responders": self.tr("Responders"),
             "incidents": self.tr("Open incidents"),
+            "heat": self.tr("Incident heat"),
+            # What a click on a responder or camera shows (never a camera's stream address).
+            "kind": {kind: label("kind", kind) for kind in ("grid_worker", "police", "department")},
+            "responderStatus": {"on_duty": self.tr("on duty"), "busy": self.tr("busy"), "off": self.tr("off duty")},
+            "cameraClass": {"A": self.tr("class A (police)"), "B": self.tr("class B (social)"),
+                            "rural": self.tr("rural"), "private": self.tr("private")},
+            "cameraStatus": {"online": self.tr("online"), "offline": self.tr("offline")},
         }
 
 

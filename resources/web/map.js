@@ -2,14 +2,20 @@
 // The console's map page. Python owns the data: it pushes translated titles, then one GeoJSON
 // FeatureCollection per layer, then `finish` through the QWebChannel object `bridge`; afterwards
 // one batched `update` diff per tick (moved points, changed, added and removed features). This
-// page only draws, and reports back what it drew and where the user clicked.
+// page only draws, and reports back what it drew and where the user clicked. Python's other
+// commands (grid fill, heat, highlight, flash, focus, extra overlays) arrive through `call`.
 
+// dispatch | wall | editor: map.css and extension scripts style and behave by the body's class.
+const MODE = new URLSearchParams(window.location.search).get("mode") || "dispatch";
+document.body.classList.add(`mode-${MODE}`);
+
+// Minor roads only from a zoom on: over a whole city they are noise (and most of the drawing).
 const ROAD_STYLES = {
   expressway: { color: "#f0a04b", weight: 5 },
   arterial: { color: "#e3c76a", weight: 3 },
-  collector: { color: "#b9bec4", weight: 2 },
-  local: { color: "#7d848b", weight: 1 },
-  village: { color: "#8c8370", weight: 1.2, dashArray: "4 3" },
+  collector: { color: "#b9bec4", weight: 2, minZoom: 11 },
+  local: { color: "#7d848b", weight: 1, minZoom: 12.5 },
+  village: { color: "#8c8370", weight: 1.2, dashArray: "4 3", minZoom: 12 },
 };
 const GRID_STYLES = {
   1: { color: "#7fd3ff", weight: 3, opacity: 0.95 },
@@ -23,32 +29,55 @@ const RESPONDER_SHAPES = { grid_worker: "circle", police: "square", department: 
 const INCIDENT_COLORS = { 1: "#ff2d2d", 2: "#ff8c1a", 3: "#ffd21f", 4: "#9ad0ff" };
 const OVERDUE_RING = "#ff2d55";
 const ESCALATED_RING = "#d36bff";
+const HIGHLIGHT_RING = "#34e2ff";
+const FLASH_RING = "#ffffff";
+const FLASH_HALF_PERIOD_MS = 400; // on, off: 1.25 blinks a second, redrawn only then
+const PATROL_ROUTE_STYLE = { color: "#c792ff", weight: 2.5, opacity: 0.9, dashArray: "8 6" };
+// Cameras gather into counted clusters below this zoom (a township fills the screen at about 14).
+const CAMERA_CLUSTER_BELOW_ZOOM = 15;
+const CLUSTER_CELL_PX = 56;
+const COMPACT_POINTS_BELOW_ZOOM = 14;
+const COMPACT_MIN_POINTS = 3000;
+const SHAPE_FRAME_VERTICES = 20000;
+const SHAPE_PADDING = 0.1; // of the view's size on each side, drawn ahead for panning
+const SMALL_POINTS_BELOW_ZOOM = 12;
+const SMALL_POINTS_SCALE = 0.6;
+const CLUSTER_STROKE = "#9aa5b1";
+// Sequential ramp for grid fills: dim to bright, readable over the dark map and under its lines.
+const FILL_RAMP = ["#41306b", "#7b2f8e", "#c0407a", "#f0744f", "#fcc25a"];
+const FILL_OPACITY = 0.55;
+const FOCUS_MIN_ZOOM = 16;
+const LAYER_CONTROL_OPEN_MIN_PX = { width: 900, height: 640 };
+// Street level: the grid fill fades so that streets and points stay readable under it.
+const FILL_FADE_FROM_ZOOM = 15;
+const FADED_FILL = 0.55;
+const FOCUS_PIN_MS = 8000;
 
 // Grid labels: font size per level (as in map.css), and how wide a typical grid of the level must
 // be on screen before its labels show (level 1 always).
 const LABEL_FONT_PX = { 1: 15, 2: 12 };
 const LABEL_MIN_GRID_WIDTH_PX = { 1: 0, 2: 110 };
 
+// Outlines of a deeper grid level show once its typical grid is this wide on screen.
+const GRID_OUTLINE_MIN_WIDTH_PX = 24;
+
 // No fading: labels appear and go at once, so every painted frame is complete.
 const map = L.map("map", { zoomSnap: 0.25, attributionControl: false, fadeAnimation: false });
 L.control.scale({ imperial: false }).addTo(map);
 
-// One pane (and one canvas) per kind of layer, so toggling a layer keeps the drawing order.
-function pane(name, zIndex) {
-  map.createPane(name).style.zIndex = zIndex;
-  return L.canvas({ pane: name, padding: 0.3 });
-}
-const renderers = {
-  water: pane("water", 310),
-  roads: pane("roads", 320),
-  grids: pane("grids", 330),
-};
+// One pane per kind of layer, so toggling a layer keeps the drawing order. Big vector layers
+// draw on a ShapeCloud canvas of their own; the few small ones share a Leaflet canvas.
+const PANES = { water: 310, gridFill: 315, roads: 320, grids: 330, patrolRoutes: 335, extras: 340 };
+for (const [name, zIndex] of Object.entries(PANES)) map.createPane(name).style.zIndex = zIndex;
+const renderers = { patrolRoutes: L.canvas({ pane: "patrolRoutes", padding: 0.3 }) };
 const POINT_PANES = { checkpoints: 440, cameras: 450, responders: 460, incidents: 470 };
 for (const [name, zIndex] of Object.entries(POINT_PANES)) map.createPane(name).style.zIndex = zIndex;
 
 let bridge = null;
 let titles = {};
-const overlays = []; // [title, layer] in drawing order
+let layerControl = null;
+const overlays = []; // [title, layer] of the store's layers, in drawing order
+const extraOverlays = new Map(); // name -> [title, layer]: fill, heat and show_overlay's layers
 const drawnCounts = {};
 const labelSets = []; // per labelled level: {level, overlay, labels, items, minZoom}
 const pointLayers = {}; // name -> PointCloud
@@ -56,10 +85,13 @@ const pointLayers = {}; // name -> PointCloud
 // Many points on one canvas of its own, drawn in one pass per style. Leaflet's circleMarkers cost
 // 80-120 ms to move 20,000 (PLATFORM.md); here a move is a write into typed arrays and the next
 // animation frame redraws the canvas once. Points keep their position in the arrays for life
-// (Python addresses moves by it); a removed point is only hidden.
+// (Python addresses moves by it); a removed point is only hidden. Highlight rings and blinking
+// halos go on a second canvas above, redrawn alone at the blink rate. With `clusterBelowZoom`,
+// points gather into counted clusters of screen cells when zoomed out; the cells are computed
+// once per zoom level in world pixels, so that panning reuses them.
 const HIDDEN = 0xffff;
 const PointCloud = L.Layer.extend({
-  options: { padding: 0.2 },
+  options: { padding: 0.1, clusterBelowZoom: null },
 
   initialize(styleOf, idKey, options) {
     L.setOptions(this, options);
@@ -74,6 +106,10 @@ const PointCloud = L.Layer.extend({
     this._lat = new Float64Array(64);
     this._style = new Uint16Array(64);
     this._frame = null;
+    this._highlighted = []; // positions
+    this._flashing = new Map(); // position -> time (performance.now) the blinking ends
+    this._flashOn = true;
+    this._clusters = new Map(); // zoom -> {zoom, x, y, count, singles} in world pixels, until points change
   },
 
   count() { return this._ids.length; },
@@ -97,7 +133,7 @@ const PointCloud = L.Layer.extend({
       this._lat[i] = lat;
       this._style[i] = this._styleNumber(feature.properties);
     }
-    this.redraw();
+    this._pointsChanged();
   },
 
   // `index`: Int32Array of positions; `lonlat`: Float32Array of lon, lat pairs.
@@ -106,7 +142,7 @@ const PointCloud = L.Layer.extend({
       this._lng[index[k]] = lonlat[2 * k];
       this._lat[index[k]] = lonlat[2 * k + 1];
     }
-    this.redraw();
+    this._pointsChanged();
   },
 
   change(updates) {
@@ -116,7 +152,7 @@ const PointCloud = L.Layer.extend({
       this._props[i] = { ...this._props[i], ...update };
       this._style[i] = this._styleNumber(this._props[i]);
     }
-    this.redraw();
+    this._pointsChanged();
   },
 
   hide(ids) {
@@ -124,7 +160,52 @@ const PointCloud = L.Layer.extend({
       const i = this._index.get(String(id));
       if (i !== undefined) this._style[i] = HIDDEN;
     }
-    this.redraw();
+    this._pointsChanged();
+  },
+
+  // Ring these points (ids), instead of the ones ringed before.
+  setHighlight(ids) {
+    this._highlighted = this._positions(ids);
+    this._drawMarks();
+  },
+
+  highlighted() { return this._highlighted.filter((i) => this._style[i] !== HIDDEN).map((i) => this._ids[i]); },
+
+  // Blink these points for `seconds` (a point already blinking blinks until the later end).
+  flash(ids, seconds) {
+    const until = performance.now() + seconds * 1000;
+    for (const i of this._positions(ids)) this._flashing.set(i, Math.max(until, this._flashing.get(i) || 0));
+    if (this._flashing.size) blinker.start();
+    this._drawMarks();
+  },
+
+  flashing() { return [...this._flashing.keys()].map((i) => this._ids[i]); },
+
+  // One blink step: flip the halos, forget the points whose time is up. False once none blink.
+  blink(now) {
+    for (const [i, until] of this._flashing) if (until <= now) this._flashing.delete(i);
+    this._flashOn = !this._flashOn;
+    this._drawMarks();
+    return this._flashing.size > 0;
+  },
+
+  clustered() {
+    const threshold = this.options.clusterBelowZoom;
+    return Boolean(this._map) && threshold !== null && this._map.getZoom() < threshold;
+  },
+
+  // What is drawn when clustered: groups [{count, lng, lat}] of more than one point, and how
+  // many points are alone in their cell (drawn as themselves).
+  clusters() {
+    if (!this.clustered()) return { groups: [], singles: 0 };
+    const c = this._clusterCells(this._map.getZoom());
+    const scale = 256 * 2 ** c.zoom;
+    const groups = Array.from(c.count, (count, k) => {
+      const lng = (c.x[k] / scale) * 360 - 180;
+      const lat = (Math.atan(Math.sinh(Math.PI * (1 - (2 * c.y[k]) / scale))) * 180) / Math.PI;
+      return { count, lng, lat };
+    });
+    return { groups, singles: c.singles.length };
   },
 
   // Id of the visible point nearest to a container point, if within `maxPx` pixels.
@@ -146,15 +227,19 @@ const PointCloud = L.Layer.extend({
     return { lng: this._lng[i], lat: this._lat[i], props: this._props[i], style: this._styles[this._style[i]] };
   },
 
-  onAdd(map) {
+  onAdd() {
     this._canvas = L.DomUtil.create("canvas", "leaflet-zoom-hide point-cloud");
+    this._marks = L.DomUtil.create("canvas", "leaflet-zoom-hide point-cloud");
     this.getPane().appendChild(this._canvas);
+    this.getPane().appendChild(this._marks);
     this.redraw();
   },
 
   onRemove() {
     L.DomUtil.remove(this._canvas);
+    L.DomUtil.remove(this._marks);
     this._canvas = null;
+    this._marks = null;
   },
 
   getEvents() {
@@ -170,6 +255,15 @@ const PointCloud = L.Layer.extend({
   },
 
   drawNow() { this._draw(); },
+
+  _pointsChanged() {
+    if (this.options.clusterBelowZoom !== null) this._clusters.clear();
+    this.redraw();
+  },
+
+  _positions(ids) {
+    return ids.map((id) => this._index.get(String(id))).filter((i) => i !== undefined);
+  },
 
   _reserve(capacity) {
     if (capacity <= this._lng.length) return;
@@ -193,15 +287,445 @@ const PointCloud = L.Layer.extend({
     return number;
   },
 
+  // Fits both canvases to the view (plus padding) and clears them; remembers the projection.
+  _prepare(canvas) {
+    const { width, height, ratio, offset } = this._view;
+    L.DomUtil.setPosition(canvas, offset);
+    if (canvas.width !== Math.round(width * ratio) || canvas.height !== Math.round(height * ratio)) {
+      canvas.width = Math.round(width * ratio);
+      canvas.height = Math.round(height * ratio);
+      canvas.style.width = `${width}px`;
+      canvas.style.height = `${height}px`;
+    }
+    const ctx = canvas.getContext("2d");
+    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+    ctx.clearRect(0, 0, width, height);
+    return ctx;
+  },
+
   _draw() {
     const map = this._map;
     if (!map || !this._canvas) return;
     const size = map.getSize();
     const pad = size.multiplyBy(this.options.padding).round();
+    const zoom = map.getZoom();
+    const origin = map.getPixelBounds().min.subtract(pad);
+    this._view = {
+      width: size.x + 2 * pad.x, height: size.y + 2 * pad.y, ratio: window.devicePixelRatio || 1,
+      offset: map.containerPointToLayerPoint([-pad.x, -pad.y]).round(), zoom, scale: 256 * 2 ** zoom,
+      ox: origin.x, oy: origin.y,
+    };
+    const ctx = this._prepare(this._canvas);
+    if (this.clustered()) this._drawClusters(ctx);
+    else this._drawPoints(ctx, null);
+    this._drawMarks();
+  },
+
+  // Screen position of point i in the last drawn view (Web Mercator straight from the arrays).
+  _project(i, out, k) {
+    const v = this._view;
+    const sin = Math.sin((this._lat[i] * Math.PI) / 180);
+    out[k] = ((this._lng[i] + 180) / 360) * v.scale - v.ox;
+    out[k + 1] = (0.5 - Math.log((1 + sin) / (1 - sin)) / (4 * Math.PI)) * v.scale - v.oy;
+  },
+
+  // The visible points (or only those in `subset`, positions) grouped by style, one pass each.
+  _drawPoints(ctx, subset) {
+    const { width, height } = this._view;
+    const n = subset ? subset.length : this._ids.length;
+    if (!this._xy || this._xy.length < 2 * this._lng.length) {
+      this._xy = new Float64Array(2 * this._lng.length);
+      this._order = new Uint16Array(this._lng.length);
+    }
+    const counts = new Int32Array(this._styles.length + 1);
+    for (let k = 0; k < n; k += 1) {
+      const i = subset ? subset[k] : k;
+      const s = this._style[i];
+      let keep = s !== HIDDEN;
+      if (keep) {
+        this._project(i, this._xy, 2 * k);
+        const x = this._xy[2 * k];
+        const y = this._xy[2 * k + 1];
+        keep = x > -10 && x < width + 10 && y > -10 && y < height + 10;
+      }
+      this._order[k] = keep ? s : HIDDEN;
+      if (keep) counts[s + 1] += 1;
+    }
+    for (let s = 1; s < counts.length; s += 1) counts[s] += counts[s - 1]; // start of each style's run
+    const grouped = new Float64Array(2 * counts[counts.length - 1]);
+    const fill = counts.slice(0, -1);
+    for (let k = 0; k < n; k += 1) {
+      const s = this._order[k];
+      if (s === HIDDEN) continue;
+      const j = 2 * fill[s];
+      grouped[j] = this._xy[2 * k];
+      grouped[j + 1] = this._xy[2 * k + 1];
+      fill[s] += 1;
+    }
+    // Zoomed out over thousands of points, a shape is not readable anyway: each point becomes a
+    // small square of pixels written straight into the canvas, where filling 37,000 paths costs
+    // the (software) rasteriser ~60 ms a frame.
+    const total = counts[counts.length - 1];
+    if (!subset && this._view.zoom < COMPACT_POINTS_BELOW_ZOOM && total >= COMPACT_MIN_POINTS) {
+      this._drawPixels(ctx, grouped, counts);
+      return;
+    }
+    // Smaller over a whole city: less overlap, and a quarter of the pixels to rasterise.
+    const size = this._view.zoom < SMALL_POINTS_BELOW_ZOOM ? SMALL_POINTS_SCALE : 1;
+    this._styles.forEach((style, s) => drawBucket(ctx, style, grouped.subarray(2 * counts[s], 2 * counts[s + 1]), size));
+  },
+
+  _drawPixels(ctx, grouped, counts) {
+    const { ratio } = this._view;
+    const w = ctx.canvas.width;
+    const h = ctx.canvas.height;
+    if (!this._pixels || this._pixels.width !== w || this._pixels.height !== h) this._pixels = ctx.createImageData(w, h);
+    const pixels = new Uint32Array(this._pixels.data.buffer);
+    pixels.fill(0);
+    const half = Math.max(1, Math.round(ratio)); // a 3 x 3 square at ratio 1
+    this._styles.forEach((style, s) => {
+      const colour = packedColour(style.fill, style.fillOpacity);
+      for (let k = 2 * counts[s]; k < 2 * counts[s + 1]; k += 2) {
+        const cx = Math.round(grouped[k] * ratio);
+        const cy = Math.round(grouped[k + 1] * ratio);
+        for (let y = Math.max(0, cy - half); y <= Math.min(h - 1, cy + half); y += 1) {
+          const row = y * w;
+          for (let x = Math.max(0, cx - half); x <= Math.min(w - 1, cx + half); x += 1) pixels[row + x] = colour;
+        }
+      }
+    });
+    ctx.putImageData(this._pixels, 0, 0);
+  },
+
+  // Cells of CLUSTER_CELL_PX world pixels at `zoom`: clusters (mean position, count) of the cells
+  // with several visible points, and the positions of the points alone in their cell.
+  _clusterCells(zoom) {
+    const cached = this._clusters.get(zoom);
+    if (cached) return cached;
+    const scale = 256 * 2 ** zoom;
+    const cells = new Map(); // cell key -> [sum x, sum y, count, first position]
+    for (let i = 0; i < this._ids.length; i += 1) {
+      if (this._style[i] === HIDDEN) continue;
+      const sin = Math.sin((this._lat[i] * Math.PI) / 180);
+      const x = ((this._lng[i] + 180) / 360) * scale;
+      const y = (0.5 - Math.log((1 + sin) / (1 - sin)) / (4 * Math.PI)) * scale;
+      const key = Math.floor(x / CLUSTER_CELL_PX) * 1e7 + Math.floor(y / CLUSTER_CELL_PX);
+      const cell = cells.get(key);
+      if (cell) { cell[0] += x; cell[1] += y; cell[2] += 1; } else cells.set(key, [x, y, 1, i]);
+    }
+    const groups = [...cells.values()].filter((c) => c[2] > 1);
+    const clusters = {
+      zoom,
+      x: Float64Array.from(groups, (c) => c[0] / c[2]),
+      y: Float64Array.from(groups, (c) => c[1] / c[2]),
+      count: Int32Array.from(groups, (c) => c[2]),
+      singles: Int32Array.from([...cells.values()].filter((c) => c[2] === 1), (c) => c[3]),
+    };
+    this._clusters.set(zoom, clusters);
+    return clusters;
+  },
+
+  _drawClusters(ctx) {
+    const c = this._clusterCells(this._view.zoom);
+    this._drawPoints(ctx, c.singles);
+    // Square-cornered grey badges: unlike any incident or responder symbol.
+    const { width, height, ox, oy } = this._view;
+    const boxes = [];
+    ctx.beginPath();
+    for (let k = 0; k < c.count.length; k += 1) {
+      const x = c.x[k] - ox;
+      const y = c.y[k] - oy;
+      if (x < -30 || x > width + 30 || y < -30 || y > height + 30) continue;
+      const label = String(c.count[k]);
+      const halfW = 5 + 3.2 * label.length;
+      ctx.roundRect(x - halfW, y - 7.5, 2 * halfW, 15, 3);
+      boxes.push([x, y, label]);
+    }
+    ctx.fillStyle = "rgba(22, 26, 31, 0.9)";
+    ctx.fill();
+    ctx.strokeStyle = CLUSTER_STROKE;
+    ctx.lineWidth = 1.2;
+    ctx.stroke();
+    ctx.font = "bold 10.5px sans-serif";
+    ctx.textAlign = "center";
+    ctx.textBaseline = "middle";
+    ctx.fillStyle = "#e6ebef";
+    for (const [x, y, label] of boxes) ctx.fillText(label, x, y + 0.5);
+  },
+
+  // Highlight rings and the blinking halos' "on" phase; highlighted or blinking points also
+  // show as themselves, even inside a cluster.
+  _drawMarks() {
+    if (!this._marks || !this._view) return;
+    const ringed = this._highlighted.filter((i) => this._style[i] !== HIDDEN);
+    const blinking = this._flashOn ? [...this._flashing.keys()].filter((i) => this._style[i] !== HIDDEN) : [];
+    // An empty canvas still costs the (software) compositor a full-screen layer: hide it.
+    const empty = !ringed.length && !this._flashing.size;
+    this._marks.style.display = empty ? "none" : "";
+    if (empty) return;
+    const ctx = this._prepare(this._marks);
+    if (this.clustered()) this._drawPoints(ctx, Int32Array.from(new Set([...ringed, ...this._flashing.keys()])));
+    const xy = new Float64Array(2);
+    const rings = (positions, color, extra, width) => {
+      ctx.beginPath();
+      for (const i of positions) {
+        this._project(i, xy, 0);
+        const r = this._styles[this._style[i]].radius + extra;
+        ctx.moveTo(xy[0] + r, xy[1]);
+        ctx.arc(xy[0], xy[1], r, 0, 2 * Math.PI);
+      }
+      ctx.strokeStyle = color;
+      ctx.lineWidth = width;
+      ctx.stroke();
+    };
+    rings(ringed, "#101418", 5, 5); // a dark under-stroke keeps the ring visible on any colour
+    rings(ringed, HIGHLIGHT_RING, 5, 2.5);
+    rings(blinking, FLASH_RING, 9, 3);
+  },
+});
+
+// One page-wide timer blinks every layer's flashing points; it runs only while some blink.
+const blinker = {
+  timer: null,
+  start() {
+    if (this.timer !== null) return;
+    this.timer = setInterval(() => {
+      const now = performance.now();
+      let any = false;
+      for (const layer of Object.values(pointLayers)) if (layer._flashing.size && layer.blink(now)) any = true;
+      if (!any) { clearInterval(this.timer); this.timer = null; }
+    }, FLASH_HALF_PERIOD_MS);
+  },
+};
+
+// Lines and polygons by the ten thousand (roads, grid outlines, fills, coverage bands), drawn
+// into the shared shapeCanvas below. Leaflet's vector layers keep an object per feature and re-project every
+// one on each zoom: with the city's 113k roads a zoom cost seconds. Here the coordinates sit in
+// one typed array in Web Mercator at zoom 0, so a draw is a multiply per vertex; features off
+// screen are skipped by their box, vertices closer than a pixel to the last one are dropped, and
+// a style may start only from a zoom (`minZoom`: no local roads over the whole city).
+// Each feature's style is `styleOf(properties)`: {color, weight, opacity, dashArray, stroke,
+// fill, fillColor, fillOpacity} as Leaflet's path options, plus `minZoom` and `fadeFromZoom`
+// (from there the fill is fainter, so that streets stay readable under it).
+function mercatorX(lng) { return ((lng + 180) / 360) * 256; }
+function mercatorY(lat) {
+  const sin = Math.sin((Math.max(-85.05, Math.min(85.05, lat)) * Math.PI) / 180);
+  return (0.5 - Math.log((1 + sin) / (1 - sin)) / (4 * Math.PI)) * 256;
+}
+
+function ringsOf(geometry) {
+  if (!geometry) return [];
+  switch (geometry.type) {
+    case "LineString": return [geometry.coordinates];
+    case "MultiLineString": case "Polygon": return geometry.coordinates;
+    case "MultiPolygon": return geometry.coordinates.flat();
+    case "GeometryCollection": return geometry.geometries.flatMap(ringsOf);
+    default: return [];
+  }
+}
+
+const ShapeCloud = L.Layer.extend({
+
+  initialize(features, styleOf, options) {
+    L.setOptions(this, options);
+    const styles = [];
+    const numbers = new Map();
+    const styleNumber = features.map((f) => {
+      // Polygons are filled (when the style has a fill colour), lines only stroked.
+      const style = { ...styleOf(f.properties || {}), area: /Polygon/.test(f.geometry?.type) };
+      const key = JSON.stringify(style);
+      if (!numbers.has(key)) { numbers.set(key, styles.length); styles.push(style); }
+      return numbers.get(key);
+    });
+    // Features grouped by style, in style order: one canvas path per style.
+    const order = features.map((_, i) => i).sort((a, b) => styleNumber[a] - styleNumber[b]);
+    let vertices = 0;
+    let rings = 0;
+    for (const f of features) for (const ring of ringsOf(f.geometry)) { vertices += ring.length; rings += 1; }
+    this._xy = new Float64Array(2 * vertices);
+    this._ringStart = new Int32Array(rings + 1);
+    this._featureRing = new Int32Array(features.length + 1);
+    this._box = new Float64Array(4 * features.length); // min x, min y, max x, max y at zoom 0
+    this._styleStart = new Int32Array(styles.length + 1);
+    this._props = [];
+    let v = 0;
+    let r = 0;
+    order.forEach((i, k) => {
+      const f = features[i];
+      this._props.push(f.properties || {});
+      this._featureRing[k] = r;
+      this._styleStart[styleNumber[i] + 1] = k + 1;
+      let [x0, y0, x1, y1] = [Infinity, Infinity, -Infinity, -Infinity];
+      for (const ring of ringsOf(f.geometry)) {
+        this._ringStart[r] = v;
+        for (const [lng, lat] of ring) {
+          const x = mercatorX(lng);
+          const y = mercatorY(lat);
+          this._xy[2 * v] = x;
+          this._xy[2 * v + 1] = y;
+          v += 1;
+          if (x < x0) x0 = x;
+          if (x > x1) x1 = x;
+          if (y < y0) y0 = y;
+          if (y > y1) y1 = y;
+        }
+        r += 1;
+      }
+      this._box.set([x0, y0, x1, y1], 4 * k);
+    });
+    this._ringStart[r] = v;
+    this._featureRing[features.length] = r;
+    for (let s = 1; s <= styles.length; s += 1) this._styleStart[s] = Math.max(this._styleStart[s], this._styleStart[s - 1]);
+    this._styles = styles;
+    this._drawn = 0; // features drawn last time
+  },
+
+  count() { return this._props.length; },
+
+  drawnCount() { return this._drawn; },
+
+  properties() { return this._props; },
+
+  styles() { return this._styles; },
+
+  onAdd() { shapeCanvas.add(this); },
+
+  onRemove() { shapeCanvas.remove(this); },
+
+  redraw() {
+    shapeCanvas.redraw();
+    return this;
+  },
+
+  // Whether the last drawing is complete (a big one takes a few frames).
+  drawn() { return shapeCanvas.drawn(); },
+
+  // Draws from where `job` stands (style s, feature k) until `budget` vertices are spent;
+  // returns the budget left (0: not finished, carry on next frame).
+  _drawPart(ctx, view, job, budget) {
+    const { zoom, scale, ox, oy, width, height } = view;
+    const xy = this._xy;
+    const box = this._box;
+    for (; job.s < this._styles.length && budget > 0; job.s += 1, job.k = this._styleStart[job.s]) {
+      const style = this._styles[job.s];
+      if (style.minZoom !== undefined && zoom < style.minZoom) continue;
+      const stroke = style.stroke !== false && (style.weight ?? 3) > 0;
+      const fill = style.area && style.fill !== false && Boolean(style.fillColor);
+      ctx.beginPath();
+      const end = this._styleStart[job.s + 1];
+      for (; job.k < end && budget > 0; job.k += 1) {
+        const k = job.k;
+        if (box[4 * k + 2] * scale - ox < 0 || box[4 * k] * scale - ox > width
+          || box[4 * k + 3] * scale - oy < 0 || box[4 * k + 1] * scale - oy > height) continue;
+        this._drawn += 1;
+        for (let r = this._featureRing[k]; r < this._featureRing[k + 1]; r += 1) {
+          const first = this._ringStart[r];
+          const last = this._ringStart[r + 1] - 1;
+          budget -= last - first + 1;
+          let px = xy[2 * first] * scale - ox;
+          let py = xy[2 * first + 1] * scale - oy;
+          ctx.moveTo(px, py);
+          for (let i = first + 1; i <= last; i += 1) {
+            const x = xy[2 * i] * scale - ox;
+            const y = xy[2 * i + 1] * scale - oy;
+            if (i < last && Math.abs(x - px) + Math.abs(y - py) < 1) continue; // under a pixel
+            ctx.lineTo(x, y);
+            px = x;
+            py = y;
+          }
+          if (fill) ctx.closePath();
+        }
+      }
+      if (fill) {
+        const fade = style.fadeFromZoom !== undefined && zoom >= style.fadeFromZoom ? FADED_FILL : 1;
+        ctx.globalAlpha = (style.fillOpacity ?? 0.2) * fade;
+        ctx.fillStyle = style.fillColor || style.color;
+        ctx.fill("evenodd");
+      }
+      if (stroke) {
+        ctx.globalAlpha = style.opacity ?? 1;
+        ctx.strokeStyle = style.color || "#3388ff";
+        ctx.lineWidth = style.weight ?? 3;
+        ctx.setLineDash(style.dashArray ? style.dashArray.split(/[ ,]+/).map(Number) : []);
+        ctx.stroke();
+      }
+      ctx.globalAlpha = 1;
+      ctx.setLineDash([]);
+      if (job.k < end) return 0; // out of budget inside this style: carry on from here
+    }
+    return Math.max(budget, 1);
+  },
+});
+
+// The one canvas every ShapeCloud on the map draws into, bottom to top by its pane's z-index.
+// One canvas, not one per layer: in software rendering each full-screen canvas costs the
+// compositor a layer to blend on every frame. It draws at most SHAPE_FRAME_VERTICES vertices a
+// frame and the rest on the next frames, so that neither the script nor the rasteriser (which
+// paints at the end of each frame what was drawn in it) holds the page for long.
+const shapeCanvas = {
+  layers: [],
+  canvas: null,
+  frame: null,
+  job: null, // {view, layer (index), part: {s, k}}
+
+  add(layer) {
+    if (!this.canvas) {
+      map.createPane("shapes").style.zIndex = PANES.water;
+      this.canvas = L.DomUtil.create("canvas", "leaflet-zoom-hide shape-cloud", map.getPane("shapes"));
+      map.on("moveend zoomend resize viewreset", () => this.redraw());
+    }
+    this.layers.push(layer);
+    const order = (l) => PANES[l.options.pane] ?? 0;
+    this.layers.sort((a, b) => order(a) - order(b)); // stable: added order within a pane
+    this.redraw();
+  },
+
+  remove(layer) {
+    this.layers = this.layers.filter((l) => l !== layer);
+    this.redraw();
+  },
+
+  // Starts a fresh drawing on the next animation frame; a drawing under way is abandoned.
+  redraw() {
+    this.job = null;
+    if (this.frame === null) this.frame = requestAnimationFrame(() => { this.frame = null; this._draw(); });
+  },
+
+  drawn() { return this.job === null && this.frame === null; },
+
+  _draw() {
+    if (!this.canvas) return;
+    if (!this.job) this.job = { view: this._start(), layer: 0, part: null };
+    const { job } = this;
+    const ctx = this.canvas.getContext("2d");
+    let budget = SHAPE_FRAME_VERTICES;
+    while (job.layer < this.layers.length && budget > 0) {
+      const layer = this.layers[job.layer];
+      if (!job.part) {
+        job.part = { s: 0, k: layer._styleStart[0] };
+        layer._drawn = 0;
+      }
+      budget = layer._drawPart(ctx, job.view, job.part, budget);
+      if (budget > 0) {
+        job.layer += 1;
+        job.part = null;
+      }
+    }
+    if (job.layer < this.layers.length) {
+      this.frame = requestAnimationFrame(() => { this.frame = null; this._draw(); });
+    } else {
+      this.job = null;
+    }
+  },
+
+  // The canvas fitted to the view (plus padding) and cleared; the view's projection.
+  _start() {
+    const size = map.getSize();
+    const pad = size.multiplyBy(SHAPE_PADDING).round();
     const width = size.x + 2 * pad.x;
     const height = size.y + 2 * pad.y;
     const ratio = window.devicePixelRatio || 1;
-    const canvas = this._canvas;
+    const { canvas } = this;
     L.DomUtil.setPosition(canvas, map.containerPointToLayerPoint([-pad.x, -pad.y]).round());
     if (canvas.width !== Math.round(width * ratio) || canvas.height !== Math.round(height * ratio)) {
       canvas.width = Math.round(width * ratio);
@@ -212,43 +736,18 @@ const PointCloud = L.Layer.extend({
     const ctx = canvas.getContext("2d");
     ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
     ctx.clearRect(0, 0, width, height);
-    // Web Mercator straight from the arrays: no LatLng or Point objects for 20,000 points.
-    const scale = 256 * 2 ** map.getZoom();
+    const zoom = map.getZoom();
     const origin = map.getPixelBounds().min.subtract(pad);
-    // Screen positions grouped by style in one reused typed array: no garbage per frame.
-    const n = this._ids.length;
-    if (!this._xy || this._xy.length < 2 * n) {
-      this._xy = new Float64Array(2 * this._lng.length);
-      this._order = new Uint16Array(this._lng.length);
-    }
-    const counts = new Int32Array(this._styles.length + 1);
-    for (let i = 0; i < n; i += 1) {
-      const s = this._style[i];
-      let keep = s !== HIDDEN;
-      if (keep) {
-        const x = ((this._lng[i] + 180) / 360) * scale - origin.x;
-        const sin = Math.sin((this._lat[i] * Math.PI) / 180);
-        const y = (0.5 - Math.log((1 + sin) / (1 - sin)) / (4 * Math.PI)) * scale - origin.y;
-        keep = x > -10 && x < width + 10 && y > -10 && y < height + 10;
-        if (keep) { this._xy[2 * i] = x; this._xy[2 * i + 1] = y; }
-      }
-      this._order[i] = keep ? s : HIDDEN;
-      if (keep) counts[s + 1] += 1;
-    }
-    for (let s = 1; s < counts.length; s += 1) counts[s] += counts[s - 1]; // start of each style's run
-    const grouped = new Float64Array(2 * counts[counts.length - 1]);
-    const fill = counts.slice(0, -1);
-    for (let i = 0; i < n; i += 1) {
-      const s = this._order[i];
-      if (s === HIDDEN) continue;
-      const k = 2 * fill[s];
-      grouped[k] = this._xy[2 * i];
-      grouped[k + 1] = this._xy[2 * i + 1];
-      fill[s] += 1;
-    }
-    this._styles.forEach((style, s) => drawBucket(ctx, style, grouped.subarray(2 * counts[s], 2 * counts[s + 1])));
+    return { zoom, scale: 2 ** zoom, ox: origin.x, oy: origin.y, width, height };
   },
-});
+};
+
+// "#rrggbb" and an opacity as one RGBA pixel of a little-endian Uint32Array over ImageData.
+function packedColour(hex, opacity) {
+  const value = parseInt(hex.slice(1), 16);
+  const alpha = Math.round(255 * (opacity ?? 1));
+  return ((alpha << 24) | ((value & 0xff) << 16) | (value & 0xff00) | (value >> 16)) >>> 0;
+}
 
 function tracePoints(ctx, shape, r, xy) {
   ctx.beginPath();
@@ -267,16 +766,16 @@ function tracePoints(ctx, shape, r, xy) {
   }
 }
 
-function drawBucket(ctx, style, xy) {
+function drawBucket(ctx, style, xy, size = 1) {
   if (!xy.length) return;
   if (style.ring) {
     ctx.globalAlpha = 1;
-    tracePoints(ctx, "circle", style.radius + 4, xy);
+    tracePoints(ctx, "circle", (style.radius + 4) * size, xy);
     ctx.strokeStyle = style.ring;
     ctx.lineWidth = 2.5;
     ctx.stroke();
   }
-  tracePoints(ctx, style.shape, style.radius, xy);
+  tracePoints(ctx, style.shape, style.radius * size, xy);
   ctx.globalAlpha = style.fillOpacity;
   ctx.fillStyle = style.fill;
   ctx.fill();
@@ -288,16 +787,19 @@ function drawBucket(ctx, style, xy) {
   }
 }
 
-function roadStyle(feature) {
-  return ROAD_STYLES[feature.properties.road_class] || ROAD_STYLES.local;
+function roadStyle(p) {
+  return ROAD_STYLES[p.road_class] || ROAD_STYLES.local;
 }
 
-// Responders: shape by kind, colour by kind; busy ones get a white outline, off-duty ones fade.
+// Responders: shape and colour by kind. The ones free to take a job stand out; busy ones are
+// dimmed with a white outline (they are on a job), off-duty ones are faint.
+const RESPONDER_OPACITY = { on_duty: 0.95, busy: 0.5, off: 0.22 };
 function responderStyle(p) {
   const busy = p.status === "busy";
   return {
-    shape: RESPONDER_SHAPES[p.kind] || "circle", radius: 4, fill: RESPONDER_COLORS[p.kind] || "#ffffff",
-    fillOpacity: p.status === "off" ? 0.35 : 0.95, stroke: busy ? "#ffffff" : "#101418", weight: busy ? 1.5 : 1,
+    shape: RESPONDER_SHAPES[p.kind] || "circle", radius: p.kind === "grid_worker" ? 4 : 5,
+    fill: RESPONDER_COLORS[p.kind] || "#ffffff", fillOpacity: RESPONDER_OPACITY[p.status] ?? 0.95,
+    stroke: busy ? "#ffffff" : "#101418", weight: busy ? 1.2 : 1,
   };
 }
 
@@ -336,7 +838,8 @@ const POINT_STYLES = {
 
 function pointLayer(name, data) {
   const [styleOf, idKey] = POINT_STYLES[name];
-  const layer = new PointCloud(styleOf, idKey, { pane: name });
+  const clusterBelowZoom = name === "cameras" ? CAMERA_CLUSTER_BELOW_ZOOM : null;
+  const layer = new PointCloud(styleOf, idKey, { pane: name, clusterBelowZoom });
   layer.add(data.features);
   pointLayers[name] = layer;
   return layer;
@@ -352,15 +855,22 @@ function median(values) {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
+// A grid's name on the map: a marker with a text icon, centred by CSS. (Leaflet's tooltips
+// measure themselves when added, a forced layout each: placing 200 labels after a zoom took
+// ~100 ms.) It keeps the tooltip's class names, which the page's style sheets address.
+function labelMarker(latlng, text, level) {
+  const html = document.createElement("span");
+  html.textContent = text;
+  const icon = L.divIcon({ html, iconSize: null, className: `leaflet-tooltip grid-label level-${level}` });
+  return L.marker(latlng, { icon, interactive: false, keyboard: false });
+}
+
 function labelItems(features, level) {
   return features
     .map((f) => {
       const p = f.properties;
       const latlng = L.latLng(p.label_lat, p.label_lon);
-      const tooltip = L.tooltip({
-        permanent: true, direction: "center", interactive: false, className: `grid-label level-${level}`,
-      }).setLatLng(latlng).setContent(p.name);
-      return { latlng, text: p.name, width: p.width_deg, tooltip };
+      return { latlng, text: p.name, width: p.width_deg, tooltip: labelMarker(latlng, p.name, level) };
     })
     .sort((a, b) => b.width - a.width); // bigger grids win a contested spot
 }
@@ -377,9 +887,36 @@ function overlaps(a, b) {
   return a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3];
 }
 
+// Labels placed so far, by screen cell: a new label is checked against its neighbours only.
+const LABEL_CELL_PX = 128;
+class PlacedBoxes {
+  constructor() { this.cells = new Map(); }
+
+  _keys(box) {
+    const keys = [];
+    for (let cx = Math.floor(box[0] / LABEL_CELL_PX); cx <= Math.floor(box[2] / LABEL_CELL_PX); cx += 1) {
+      for (let cy = Math.floor(box[1] / LABEL_CELL_PX); cy <= Math.floor(box[3] / LABEL_CELL_PX); cy += 1) {
+        keys.push(cx * 65536 + cy);
+      }
+    }
+    return keys;
+  }
+
+  overlapsAny(box) {
+    return this._keys(box).some((key) => (this.cells.get(key) || []).some((other) => overlaps(other, box)));
+  }
+
+  add(box) {
+    for (const key of this._keys(box)) {
+      if (this.cells.has(key)) this.cells.get(key).push(box);
+      else this.cells.set(key, [box]);
+    }
+  }
+}
+
 // Show the labels that fit: level 1 always, deeper levels once zoomed in, never on top of another.
 function placeLabels() {
-  const placed = [];
+  const placed = new PlacedBoxes();
   const view = map.getBounds().pad(0.1);
   const zoom = map.getZoom();
   for (const set of labelSets) {
@@ -388,8 +925,8 @@ function placeLabels() {
       let show = active && view.contains(item.latlng);
       if (show) {
         const box = labelBox(item, LABEL_FONT_PX[set.level]);
-        show = set.level === 1 || !placed.some((other) => overlaps(other, box));
-        if (show) placed.push(box);
+        show = set.level === 1 || !placed.overlapsAny(box);
+        if (show) placed.add(box);
       }
       if (show !== set.labels.hasLayer(item.tooltip)) {
         if (show) set.labels.addLayer(item.tooltip);
@@ -400,24 +937,27 @@ function placeLabels() {
 }
 
 // Grids: one overlay per level, each with its labels.
+const gridFeatures = {}; // level -> features, for fills
 function addGrids(data) {
-  const byLevel = {};
+  const byLevel = gridFeatures;
   for (const feature of data.features) {
     (byLevel[feature.properties.level] ||= []).push(feature);
   }
   for (const level of Object.keys(byLevel).map(Number).sort((a, b) => a - b)) {
     const features = byLevel[level];
-    const shapes = L.geoJSON({ type: "FeatureCollection", features }, {
-      renderer: renderers.grids, interactive: false,
-      style: { ...(GRID_STYLES[level] || GRID_STYLES[3]), fill: false },
-    });
+    const typicalWidth = median(features.map((f) => f.properties.width_deg));
+    const outline = {
+      ...(GRID_STYLES[level] || GRID_STYLES[3]),
+      minZoom: level === 1 ? undefined : zoomForWidth(typicalWidth, GRID_OUTLINE_MIN_WIDTH_PX),
+    };
+    const shapes = new ShapeCloud(features, () => outline, { pane: "grids" });
     const overlay = L.layerGroup([shapes]);
     if (level in LABEL_FONT_PX) {
       const labels = L.layerGroup();
       overlay.addLayer(labels);
       labelSets.push({
         level, overlay, labels, items: labelItems(features, level),
-        minZoom: zoomForWidth(median(features.map((f) => f.properties.width_deg)), LABEL_MIN_GRID_WIDTH_PX[level]),
+        minZoom: zoomForWidth(typicalWidth, LABEL_MIN_GRID_WIDTH_PX[level]),
       });
     }
     const title = titles.gridLevels[level] || titles.gridLevelOther.replace("{level}", level);
@@ -426,12 +966,13 @@ function addGrids(data) {
   drawnCounts.grids = data.features.length;
 }
 
+const WATER_STYLE = { color: "#2f6f9f", weight: 1, fillColor: "#1d4c70", fillOpacity: 0.95 };
 const BUILDERS = {
-  water: (data) => L.geoJSON(data, {
-    renderer: renderers.water, interactive: false,
-    style: { color: "#2f6f9f", weight: 1, fillColor: "#1d4c70", fillOpacity: 0.95 },
+  water: (data) => new ShapeCloud(data.features, () => WATER_STYLE, { pane: "water" }),
+  roads: (data) => new ShapeCloud(data.features, roadStyle, { pane: "roads" }),
+  patrol_routes: (data) => L.geoJSON(data, {
+    renderer: renderers.patrolRoutes, interactive: false, style: PATROL_ROUTE_STYLE,
   }),
-  roads: (data) => L.geoJSON(data, { renderer: renderers.roads, interactive: false, style: roadStyle }),
 };
 for (const name of Object.keys(POINT_STYLES)) BUILDERS[name] = (data) => pointLayer(name, data);
 
@@ -448,7 +989,13 @@ function onLayerData(name, geojson) {
   }
   const layer = build(data);
   overlays.push([titles[name] || name, layer]);
-  drawnCounts[name] = layer instanceof PointCloud ? layer.count() : layer.getLayers().length;
+  drawnCounts[name] = layer.count ? layer.count() : layer.getLayers().length;
+}
+
+// Calls back once everything is on screen: canvases repaint on the next animation frame, the
+// shapes maybe over a few; the frame after that has them on screen (then Python may take a screenshot).
+function whenPainted(callback) {
+  requestAnimationFrame(() => (shapeCanvas.drawn() ? requestAnimationFrame(callback) : whenPainted(callback)));
 }
 
 // The selected incident: a halo around it and the recommended routes (best first, bold).
@@ -459,8 +1006,7 @@ map.createPane("selectionLabels").style.zIndex = 466;
 function onSelect(json) {
   const { incident, routes } = JSON.parse(json);
   selection.clearLayers();
-  // Painted on the second animation frame: then Python may take a screenshot.
-  requestAnimationFrame(() => requestAnimationFrame(() => bridge.selectionDrawn()));
+  whenPainted(() => bridge.selectionDrawn());
   if (!incident) return;
   routes.forEach((line, rank) => {
     selection.addLayer(L.polyline(line, {
@@ -492,10 +1038,13 @@ function onClick(e) {
     const layer = pointLayers[name];
     const id = layer && map.hasLayer(layer) ? layer.nearest(e.containerPoint, 8) : null;
     if (id !== null) {
+      const { lat, lng, props } = layer.point(id);
+      if (name !== "incidents") pointPopup.setLatLng([lat, lng]).setContent(describePoint(name, props)).openOn(map);
       bridge.featureClicked(name, id);
       return;
     }
   }
+  map.closePopup(pointPopup);
   bridge.mapClicked(e.latlng.lng, e.latlng.lat);
 }
 
@@ -526,17 +1075,186 @@ function showTerritory() {
 function onFinish(boundsJson) {
   territory = JSON.parse(boundsJson);
   showTerritory();
-  const control = L.control.layers(null, null, { collapsed: false, position: "topright" });
+  // Open where there is room for it; on a small map a button that opens on hover.
+  const size = map.getSize();
+  const collapsed = size.x < LAYER_CONTROL_OPEN_MIN_PX.width || size.y < LAYER_CONTROL_OPEN_MIN_PX.height;
+  layerControl = L.control.layers(null, null, { collapsed, position: "topright" });
   for (const [title, layer] of overlays) {
     layer.addTo(map);
-    control.addOverlay(layer, title);
+    layerControl.addOverlay(layer, title);
   }
-  control.addTo(map);
+  layerControl.addTo(map);
   placeLabels();
   map.on("moveend overlayadd overlayremove", placeLabels);
-  // Canvas layers repaint on the next animation frame; the second frame has them on screen.
-  requestAnimationFrame(() => requestAnimationFrame(() => bridge.layersDrawn(JSON.stringify(drawnCounts))));
+  whenPainted(() => bridge.layersDrawn(JSON.stringify(drawnCounts)));
 }
+
+// -- Python's commands (MapView.fill_grids, show_heat, highlight, flash, focus, show_overlay) --
+
+// An extra overlay in the layer control, replacing the one of the same name (null: removes it).
+function setExtraOverlay(name, title, layer) {
+  const previous = extraOverlays.get(name);
+  if (previous) {
+    map.removeLayer(previous[1]);
+    layerControl?.removeLayer(previous[1]);
+    extraOverlays.delete(name);
+  }
+  if (!layer) return;
+  extraOverlays.set(name, [title, layer]);
+  layer.addTo(map);
+  layerControl?.addOverlay(layer, title);
+}
+
+// Class breaks of a sequential fill: up to FILL_RAMP.length classes, at quantiles of the
+// distinct values: when most grids hold one open ticket, the busy few still get the bright
+// colours (and a single very busy grid does not wash out the rest). Whole numbers stay whole.
+function fillClasses(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const whole = sorted.every(Number.isInteger);
+  const distinct = [...new Set(sorted)];
+  const lows = [];
+  for (let k = 0; k < FILL_RAMP.length; k += 1) {
+    const low = distinct[Math.floor((k * distinct.length) / FILL_RAMP.length)];
+    if (!lows.length || low > lows[lows.length - 1]) lows.push(low);
+  }
+  const top = sorted[sorted.length - 1];
+  // Spread the colours over the whole ramp even with fewer classes: the top class is the brightest.
+  const colors = lows.map((_, k) => FILL_RAMP[lows.length === 1 ? FILL_RAMP.length - 1
+    : Math.round((k * (FILL_RAMP.length - 1)) / (lows.length - 1))]);
+  const format = (v) => (whole ? String(v) : v.toLocaleString(undefined, { maximumSignificantDigits: 3 }));
+  const labels = lows.map((low, k) => {
+    const high = k + 1 < lows.length ? lows[k + 1] : top;
+    if (whole) {
+      const last = k + 1 < lows.length ? high - 1 : high;
+      return last > low ? `${format(low)}–${format(last)}` : format(low);
+    }
+    return k + 1 < lows.length ? `${format(low)}–${format(high)}` : `≥ ${format(low)}`;
+  });
+  const classOf = (v) => {
+    let k = 0;
+    while (k + 1 < lows.length && v >= lows[k + 1]) k += 1;
+    return k;
+  };
+  return { colors, labels, classOf };
+}
+
+const legend = L.control({ position: "bottomright" });
+legend.onAdd = () => L.DomUtil.create("div", "map-legend");
+function showLegend(title, classes) {
+  if (!classes) {
+    legend.remove();
+    return;
+  }
+  if (!legend._map) legend.addTo(map);
+  const box = legend.getContainer();
+  box.replaceChildren();
+  L.DomUtil.create("div", "map-legend-title", box).textContent = title;
+  classes.colors.forEach((color, k) => {
+    const row = L.DomUtil.create("div", "map-legend-row", box);
+    const swatch = L.DomUtil.create("span", "map-legend-swatch", row);
+    swatch.style.background = color;
+    L.DomUtil.create("span", "", row).textContent = classes.labels[k];
+  });
+}
+
+let fillState = null; // {title, level, colorOf: code -> colour}: what the fill shows, for tests
+function fillGrids({ values, title, level }) {
+  const levels = Object.keys(gridFeatures).map(Number);
+  const chosen = level ?? Math.max(...levels);
+  const features = (gridFeatures[chosen] || []).filter((f) => f.properties.code in values);
+  if (!features.length) {
+    fillState = null;
+    setExtraOverlay("gridFill", "", null);
+    showLegend("", null);
+    return;
+  }
+  const classes = fillClasses(features.map((f) => values[f.properties.code]));
+  const colorOf = Object.fromEntries(features.map((f) => [
+    f.properties.code, classes.colors[classes.classOf(values[f.properties.code])]]));
+  const layer = new ShapeCloud(features, (p) => ({
+    stroke: false, fillColor: colorOf[p.code], fillOpacity: FILL_OPACITY, fadeFromZoom: FILL_FADE_FROM_ZOOM,
+  }), { pane: "gridFill" });
+  fillState = { title, level: chosen, colorOf };
+  setExtraOverlay("gridFill", title, layer);
+  showLegend(title, classes);
+  // The legend goes with the fill when it is switched off in the layer control.
+  layer.on("add", () => showLegend(title, classes));
+  layer.on("remove", () => showLegend("", null));
+}
+
+// Lines of an overlay are stroked; polygons also filled (a feature's style may say fill: false).
+const OVERLAY_STYLE = { color: "#ffd166", weight: 2.5, opacity: 0.95, fillColor: "#ffd166", fillOpacity: 0.12 };
+function showOverlay({ name, geojson, title }) {
+  if (!geojson) {
+    setExtraOverlay(name, "", null);
+    return;
+  }
+  const data = JSON.parse(geojson);
+  const features = data.type === "FeatureCollection" ? data.features : [data];
+  const layer = new ShapeCloud(features, (p) => ({ ...OVERLAY_STYLE, ...(p.style || {}) }), { pane: "extras" });
+  setExtraOverlay(name, title, layer);
+}
+
+// Incident heat: [[lat, lon, weight], ...] (leaflet.heat), weights relative to the heaviest.
+function showHeat(points) {
+  if (!points.length) {
+    setExtraOverlay("heat", "", null);
+    return;
+  }
+  const max = Math.max(...points.map((p) => p[2]));
+  const layer = L.heatLayer(points, {
+    radius: 22, blur: 18, max: max > 0 ? max : 1, minOpacity: 0.25,
+    gradient: { 0.2: "#2c7bb6", 0.45: "#abd9e9", 0.65: "#ffffbf", 0.85: "#fdae61", 1: "#d7191c" },
+  });
+  setExtraOverlay("heat", titles.heat || "heat", layer);
+}
+
+let focusPin = null;
+function focusOn({ lon, lat, zoom }) {
+  const here = L.latLng(lat, lon);
+  map.setView(here, zoom ?? Math.max(map.getZoom(), FOCUS_MIN_ZOOM), { animate: false });
+  focusPin?.remove();
+  const pin = L.circleMarker(here, {
+    pane: "selection", interactive: false, radius: 11, color: "#ffffff", weight: 3,
+    fillColor: HIGHLIGHT_RING, fillOpacity: 0.35, className: "focus-pin",
+  }).addTo(map);
+  focusPin = pin;
+  setTimeout(() => {
+    pin.remove();
+    if (focusPin === pin) focusPin = null;
+  }, FOCUS_PIN_MS);
+}
+
+const COMMANDS = {
+  fill: fillGrids,
+  heat: showHeat,
+  overlay: showOverlay,
+  focus: focusOn,
+  highlight: ({ layer, ids }) => pointLayers[layer]?.setHighlight(ids),
+  flash: ({ layer, ids, seconds }) => pointLayers[layer]?.flash(ids, seconds),
+};
+function onCall(name, json) {
+  const command = COMMANDS[name];
+  if (command) command(JSON.parse(json));
+  else console.error(`unknown map command ${name}`);
+}
+
+// What a click on a responder or camera tells (never a camera's stream address).
+function describePoint(name, props) {
+  const rows = [];
+  if (name === "responders") {
+    rows.push(titles.kind?.[props.kind] || props.kind, titles.responderStatus?.[props.status] || props.status);
+  } else {
+    rows.push(titles.cameraClass?.[props.camera_class] || props.camera_class,
+      titles.cameraStatus?.[props.status] || props.status);
+  }
+  const box = document.createElement("div");
+  L.DomUtil.create("div", "point-popup-name", box).textContent = props.name;
+  L.DomUtil.create("div", "point-popup-facts", box).textContent = rows.filter(Boolean).join(" · ");
+  return box;
+}
+
+const pointPopup = L.popup({ className: "point-popup", closeButton: false, autoPan: false, offset: [0, -4] });
 
 // How late the page's timers fire: a busy JavaScript thread delays them. Started by tools (the
 // live-map benchmark); `stopStallProbe` reports every lateness in ms through the channel.
@@ -569,8 +1287,24 @@ window.gridsightMap = {
   startStallProbe,
   showTerritory,
   stopStallProbe,
+  // The store's layers; extraOverlayTitles: what Python added (fill, heat, show_overlay).
   overlayTitles: () => overlays.map(([title]) => title),
   visibleOverlayTitles: () => overlays.filter(([, layer]) => map.hasLayer(layer)).map(([title]) => title),
+  extraOverlayTitles: () => Object.fromEntries([...extraOverlays].map(([name, [title]]) => [name, title])),
+  // Features each big vector layer drew last (by its title in the layer control).
+  drawnShapes: () => Object.fromEntries(overlays.filter(([, l]) => l instanceof ShapeCloud)
+    .map(([title, l]) => [title, l.drawnCount()])),
+  extraOverlayFeatures: (name) => extraOverlays.get(name)?.[1].count() ?? null,
+  extraOverlayProperties: (name) => extraOverlays.get(name)?.[1].properties() ?? null,
+  fill: () => fillState && { ...fillState, legend: legend._map ? legend.getContainer().innerText : null },
+  highlighted: (layer) => pointLayers[layer]?.highlighted() ?? [],
+  flashing: (layer) => pointLayers[layer]?.flashing() ?? [],
+  clusters: (layer) => pointLayers[layer]?.clusters() ?? null,
+  focusPin: () => focusPin && focusPin.getLatLng(),
+  heatPoints: () => extraOverlays.get("heat")?.[1]._latlngs.length ?? 0,
+  popupText: () => (pointPopup.isOpen() ? pointPopup.getElement().innerText : null),
+  mode: MODE,
+  commands: COMMANDS,
 };
 
 new QWebChannel(qt.webChannelTransport, (channel) => {
@@ -580,6 +1314,17 @@ new QWebChannel(qt.webChannelTransport, (channel) => {
   bridge.finish.connect(onFinish);
   bridge.update.connect(onUpdate);
   bridge.select.connect(onSelect);
+  bridge.call.connect(onCall);
   map.on("click", onClick);
+  map.on("contextmenu", (e) => bridge.mapContextMenu(e.latlng.lng, e.latlng.lat));
+  // Extension scripts (the grid editor's, the wall's) hook in with the map, the channel's objects
+  // and this page's API; one failing must not take the map down.
+  for (const extend of window.gridsightExtensions || []) {
+    try {
+      extend(map, channel.objects, window.gridsightMap);
+    } catch (err) {
+      console.error(`map extension failed: ${err}`);
+    }
+  }
   bridge.pageReady();
 });

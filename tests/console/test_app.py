@@ -47,7 +47,7 @@ def test_chinese_is_the_default_language_also_in_the_page(open_window, qtbot):
     window, _ = open_window()
     assert window.windowTitle() == "网格化社会治理指挥台 — gridsight"
     assert run_js(qtbot, window, "gridsightMap.overlayTitles()") == [
-        "水系", "道路", "镇街", "村社区", "网格", "卡口", "摄像头", "处置力量", "未办结事件",
+        "水系", "道路", "镇街", "村社区", "网格", "巡逻路线", "卡口", "摄像头", "处置力量", "未办结事件",
     ]
 
 
@@ -55,7 +55,7 @@ def test_english_on_request_also_in_the_page(open_window, qtbot):
     window, _ = open_window("en")
     assert window.windowTitle() == "Grid Governance Command Console — gridsight"
     assert run_js(qtbot, window, "gridsightMap.overlayTitles()") == [
-        "Water", "Roads", "Townships and streets", "Villages and communities", "Grids",
+        "Water", "Roads", "Townships and streets", "Villages and communities", "Grids", "Patrol routes",
         "Checkpoints", "Cameras", "Responders", "Open incidents",
     ]
 

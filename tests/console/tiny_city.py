@@ -112,11 +112,15 @@ def build_tiny_city(path) -> Store:
              "kind": "entry"},
             geometry=_points(CHECKPOINTS, 3), crs=4326))
         tx.write_layer("incidents", _incidents())
+        tx.write_layer("patrol_routes", gpd.GeoDataFrame(
+            {"route_id": ["P1", "P2"], "name": ["东环巡线", "河岸巡线"], "unit_id": ["R1", "R4"]},
+            geometry=[shapely.LineString([(ROAD_XS[0], ROAD_YS[0]), (ROAD_XS[0], ROAD_YS[3]), (ROAD_XS[2], ROAD_YS[3])]),
+                      shapely.LineString([(ROAD_XS[1], ROAD_YS[1]), (ROAD_XS[4], ROAD_YS[1])])], crs=4326))
         tx.insert_rows("tickets", _tickets())
     return store
 
 
-LAYER_COUNTS = {"water": 1, "roads": 60, "grids": 48, "checkpoints": CHECKPOINTS, "cameras": CAMERAS,
+LAYER_COUNTS = {"water": 1, "roads": 60, "grids": 48, "patrol_routes": 2, "checkpoints": CHECKPOINTS, "cameras": CAMERAS,
                 "responders": RESPONDERS, "incidents": 3}
 
 

@@ -1,0 +1,335 @@
+"""The map's API for the other windows (MapView contract in the shared brief): each test asks the
+page what it drew, through runJavaScript."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from PySide6.QtCore import QObject, QPoint, Qt, Signal, Slot
+from PySide6.QtTest import QTest
+from PySide6.QtWebEngineCore import QWebEngineScript
+
+from console.app import application
+from console.mapview import MAP_LAYERS, MapView, coverage_bands, read_map_data
+from data.store import Store
+from tests.console.tiny_city import CAMERAS, LAYER_COUNTS, run_js
+
+
+def js(qtbot, window, script: str):
+    return run_js(qtbot, window, script)
+
+
+def wait_for_page(qtbot, window, script: str, expected, timeout: int = 5_000) -> None:
+    qtbot.waitUntil(lambda: js(qtbot, window, script) == expected, timeout=timeout)
+
+
+def zoom_to(qtbot, window, zoom: float) -> None:
+    js(qtbot, window, f"(gridsightMap.showTerritory(), gridsightMap.map.setZoom({zoom}, {{animate: false}}), 0)")
+
+
+class Probe(QObject):
+    """An extra channel object, as the grid editor registers its own."""
+
+    pinged = Signal(str)
+
+    @Slot(str)
+    def ping(self, text: str) -> None:
+        self.pinged.emit(text)
+
+
+class Holder:
+    """Something run_js can ask: it wants `.map`."""
+
+    def __init__(self, view: MapView):
+        self.map = view
+
+
+def test_mode_extensions_and_extra_channel_objects(qtbot, store):
+    application("zh_CN", headless=True)
+    probe = Probe()
+    view = MapView(mode="wall", channel_objects={"probe": probe})
+    qtbot.addWidget(view)
+    # What an extension script (editor.js) does: register a hook before the channel is up.
+    hook = QWebEngineScript()
+    hook.setInjectionPoint(QWebEngineScript.InjectionPoint.DocumentCreation)
+    hook.setWorldId(QWebEngineScript.ScriptWorldId.MainWorld)
+    hook.setSourceCode("window.gridsightExtensions = [(map, objects, api) => {"
+                       " objects.probe.ping(`${typeof map.getZoom}:${typeof api.commands.fill}`); }];")
+    view.page().scripts().insert(hook)
+    view.reload()
+    view.resize(800, 600)
+    with qtbot.waitSignal(probe.pinged, timeout=20_000) as pinged:
+        view.show()
+    assert pinged.args == ["function:function"]
+    with qtbot.waitSignal(view.layersDrawn, timeout=20_000) as drawn:
+        view.show_data(read_map_data(store, layers=["grids", "cameras"]))
+    assert drawn.args[0] == {"grids": LAYER_COUNTS["grids"], "cameras": CAMERAS}
+    page = Holder(view)
+    assert js(qtbot, page, "[...document.body.classList]") == ["mode-wall"]
+    assert js(qtbot, page, "gridsightMap.mode") == "wall"
+
+
+def test_read_map_data_reads_only_the_layers_asked_for(store):
+    data = read_map_data(store, layers=["cameras", "grids"])
+    assert list(data.layers) == ["grids", "cameras"]  # drawing order, not the caller's
+    assert list(data.point_ids) == ["cameras"] and data.incidents.empty
+    assert list(read_map_data(store).layers) == list(MAP_LAYERS)
+    with pytest.raises(ValueError, match="unknown map layers: nope"):
+        read_map_data(store, layers=["grids", "nope"])
+
+
+def test_unknown_mode_is_refused(qtbot):
+    application("zh_CN", headless=True)
+    with pytest.raises(ValueError, match="unknown map mode 'kiosk'"):
+        MapView(mode="kiosk")
+
+
+def test_a_right_click_asks_for_the_place(open_window, qtbot):
+    window, _ = open_window()
+    assert js(qtbot, window, "gridsightMap.mode") == "dispatch"
+    target = QPoint(320, 240)
+    where = js(qtbot, window, f"gridsightMap.map.containerPointToLatLng([{target.x()}, {target.y()}])")
+    with qtbot.waitSignal(window.map.contextRequested, timeout=5_000) as asked:
+        QTest.mouseClick(window.map.focusProxy(), Qt.MouseButton.RightButton, pos=target)
+    assert asked.args == pytest.approx([where["lng"], where["lat"]], abs=1e-6)
+
+
+def test_focus_centres_the_map_and_drops_a_pin(open_window, qtbot):
+    window, _ = open_window()
+    zoom_to(qtbot, window, 12)
+    window.map.focus(114.05, 30.56)
+    wait_for_page(qtbot, window, "gridsightMap.focusPin()", {"lat": 30.56, "lng": 114.05})
+    assert js(qtbot, window, "gridsightMap.map.getZoom()") == 16  # at least street level
+    centre = js(qtbot, window, "gridsightMap.map.getCenter()")
+    assert (centre["lng"], centre["lat"]) == pytest.approx((114.05, 30.56), abs=1e-6)
+    window.map.focus(114.06, 30.57, zoom=13.5)
+    wait_for_page(qtbot, window, "gridsightMap.map.getZoom()", 13.5)
+
+
+RING_PIXEL = """(() => {
+  const layer = gridsightMap.pointLayers[%(layer)r];
+  const p = layer.point(%(id)r);
+  const box = layer._marks.getBoundingClientRect();
+  const at = gridsightMap.map.latLngToContainerPoint([p.lat, p.lng]);
+  const mapBox = gridsightMap.map.getContainer().getBoundingClientRect();
+  const ratio = window.devicePixelRatio || 1;
+  const x = Math.round((at.x + mapBox.left - box.left + p.style.radius + %(dx)s) * ratio);
+  const y = Math.round((at.y + mapBox.top - box.top) * ratio);
+  return [...layer._marks.getContext('2d').getImageData(x, y, 1, 1).data];
+})()"""
+
+
+def test_highlight_rings_points_and_replaces_the_last_highlight(open_window, qtbot):
+    window, _ = open_window()
+    zoom_to(qtbot, window, 16)
+    window.map.highlight("cameras", ["C1", "C2", "not-a-camera"])
+    wait_for_page(qtbot, window, "gridsightMap.highlighted('cameras')", ["C1", "C2"])
+    js(qtbot, window, "(gridsightMap.map.setView([gridsightMap.point('cameras', 'C1').lat,"
+                      " gridsightMap.point('cameras', 'C1').lng], 16, {animate: false}), 0)")
+    ring = {"layer": "cameras", "id": "C1", "dx": 4}  # the ring: radius + 5, 2.5 px wide
+    qtbot.waitUntil(lambda: js(qtbot, window, RING_PIXEL % ring)[:3] == pytest.approx([0x34, 0xe2, 0xff], abs=16),
+                    timeout=3_000)
+    window.map.highlight("cameras", ["C3"])
+    wait_for_page(qtbot, window, "gridsightMap.highlighted('cameras')", ["C3"])
+    assert js(qtbot, window, RING_PIXEL % ring)[3] == 0  # C1's ring is gone
+    window.map.highlight("cameras", [])
+    wait_for_page(qtbot, window, "gridsightMap.highlighted('cameras')", [])
+
+
+def test_highlighted_cameras_show_even_inside_a_cluster(open_window, qtbot):
+    window, _ = open_window()
+    zoom_to(qtbot, window, 11)
+    assert js(qtbot, window, "gridsightMap.clusters('cameras').groups.length") > 0
+    window.map.highlight("cameras", ["C5"])
+    wait_for_page(qtbot, window, "gridsightMap.highlighted('cameras')", ["C5"])
+    qtbot.waitUntil(lambda: js(qtbot, window, RING_PIXEL % {"layer": "cameras", "id": "C5", "dx": -2.5})[3] > 0,
+                    timeout=3_000)  # the camera's own dot, on the marks canvas over its cluster
+
+
+def test_flash_blinks_without_redrawing_the_layer_and_stops(open_window, qtbot):
+    window, _ = open_window()
+    js(qtbot, window, "(window.layerDraws = 0, window.haloSeen = new Set(), (() => {"
+                      " const layer = gridsightMap.pointLayers.incidents;"
+                      " const draw = layer._draw; layer._draw = function () { window.layerDraws += 1; draw.call(this); };"
+                      " })(), 0)")
+    window.map.flash("incidents", ["T-3", "T-4"], seconds=1.5)  # T-4 is closed: not on the map
+    wait_for_page(qtbot, window, "gridsightMap.flashing('incidents')", ["T-3"])
+    seen = set()
+    for _ in range(12):  # the halo goes on and off at the blink rate
+        seen.add(js(qtbot, window, RING_PIXEL % {"layer": "incidents", "id": "T-3", "dx": 8})[3] > 0)
+        qtbot.wait(150)
+    assert seen == {True, False}
+    wait_for_page(qtbot, window, "gridsightMap.flashing('incidents')", [], timeout=3_000)
+    assert js(qtbot, window, "window.layerDraws") == 0  # only the small marks canvas was redrawn
+
+
+def test_cameras_cluster_when_zoomed_out_and_split_when_zoomed_in(open_window, qtbot):
+    window, _ = open_window()
+    zoom_to(qtbot, window, 11)
+    clusters = js(qtbot, window, "gridsightMap.clusters('cameras')")
+    assert clusters["groups"] and all(g["count"] > 1 for g in clusters["groups"])
+    assert sum(g["count"] for g in clusters["groups"]) + clusters["singles"] == CAMERAS
+    # Fewer, bigger clusters further out; none at street level.
+    zoom_to(qtbot, window, 10)
+    assert len(js(qtbot, window, "gridsightMap.clusters('cameras').groups")) < len(clusters["groups"])
+    zoom_to(qtbot, window, 16)
+    assert js(qtbot, window, "gridsightMap.clusters('cameras')") == {"groups": [], "singles": 0}
+
+
+def test_fill_grids_colours_by_class_with_a_legend_and_clears(open_window, qtbot):
+    window, _ = open_window()
+    window.map.fill_grids({"T0V0G0": 1, "T0V0G1": 2, "T1V1G2": 9, "T2V2G3": 30, "no-such-grid": 4}, "Load")
+    wait_for_page(qtbot, window, "gridsightMap.fill() && gridsightMap.fill().title", "Load")
+    fill = js(qtbot, window, "gridsightMap.fill()")
+    assert fill["level"] == 3 and sorted(fill["colorOf"]) == ["T0V0G0", "T0V0G1", "T1V1G2", "T2V2G3"]
+    colours = [fill["colorOf"][code] for code in ("T0V0G0", "T0V0G1", "T1V1G2", "T2V2G3")]
+    assert len(set(colours)) == 4 and colours[-1] == "#fcc25a"  # the busiest is the brightest
+    assert fill["legend"].split("\n")[0] == "Load" and "30" in fill["legend"]
+    assert js(qtbot, window, "gridsightMap.extraOverlayTitles().gridFill") == "Load"
+    # Townships instead: one level, one replacement.
+    window.map.fill_grids({"T0": 0.5, "T1": 0.25}, "Rate", level=1)
+    wait_for_page(qtbot, window, "Object.keys(gridsightMap.fill().colorOf).sort()", ["T0", "T1"])
+    window.map.fill_grids({}, "")
+    wait_for_page(qtbot, window, "gridsightMap.fill()", None)
+    assert js(qtbot, window, "document.querySelector('.map-legend')") is None
+    assert "gridFill" not in js(qtbot, window, "gridsightMap.extraOverlayTitles()")
+
+
+def test_overlays_join_the_layer_control_are_replaced_by_name_and_removed(open_window, qtbot):
+    window, _ = open_window()
+    line = {"type": "Feature", "properties": {"style": {"color": "#ff0000"}},
+            "geometry": {"type": "LineString", "coordinates": [[114.01, 30.51], [114.05, 30.55]]}}
+    area = {"type": "Feature", "properties": {},
+            "geometry": {"type": "Polygon", "coordinates": [[[114.0, 30.5], [114.02, 30.5], [114.02, 30.52],
+                                                             [114.0, 30.5]]]}}
+    window.map.show_overlay("campaign", json.dumps({"type": "FeatureCollection", "features": [line, area]}), "专项行动")
+    wait_for_page(qtbot, window, "gridsightMap.extraOverlayFeatures('campaign')", 2)
+    assert "专项行动" in js(qtbot, window, "[...document.querySelectorAll('.leaflet-control-layers-overlays label')]"
+                                           ".map((l) => l.textContent.trim())")
+    assert js(qtbot, window, "gridsightMap.map.hasLayer(gridsightMap.pointLayers.cameras)") is True
+    window.map.show_overlay("campaign", json.dumps({"type": "FeatureCollection", "features": [area]}), "专项行动")
+    wait_for_page(qtbot, window, "gridsightMap.extraOverlayFeatures('campaign')", 1)
+    window.map.show_overlay("campaign", "", "")
+    wait_for_page(qtbot, window, "gridsightMap.extraOverlayFeatures('campaign')", None)
+    assert "专项行动" not in js(qtbot, window, "document.querySelector('.leaflet-control-layers').innerText")
+
+
+def test_heat_layer_from_local_leaflet_heat(open_window, qtbot):
+    window, _ = open_window()
+    window.map.show_heat([(114.02, 30.52, 1.0), (114.03, 30.53, 3.0), (114.07, 30.56, 2.0)])
+    wait_for_page(qtbot, window, "gridsightMap.heatPoints()", 3)
+    assert js(qtbot, window, "gridsightMap.extraOverlayTitles().heat") == "事件热力"
+    window.map.show_heat([])
+    wait_for_page(qtbot, window, "gridsightMap.heatPoints()", 0)
+
+
+def test_commands_given_before_the_map_is_drawn_wait_for_it(qtbot, store):
+    application("zh_CN", headless=True)
+    view = MapView()
+    qtbot.addWidget(view)
+    view.highlight("cameras", ["C7"])
+    view.fill_grids({"T0": 1}, "Early", level=1)
+    view.resize(800, 600)
+    view.show()
+    with qtbot.waitSignal(view.layersDrawn, timeout=20_000):
+        view.show_data(read_map_data(store))
+    page = Holder(view)
+    wait_for_page(qtbot, page, "gridsightMap.highlighted('cameras')", ["C7"])
+    assert js(qtbot, page, "gridsightMap.fill().title") == "Early"
+
+
+def test_patrol_routes_are_dashed_lines_in_their_own_layer(open_window, qtbot):
+    window, counts = open_window()
+    assert counts["patrol_routes"] == 2
+    dashes = js(qtbot, window, "(() => { let d = []; gridsightMap.map.eachLayer((l) => {"
+                                " if (l.feature?.properties.route_id) d.push(l.options.dashArray); }); return d; })()")
+    assert dashes == ["8 6", "8 6"]
+
+
+@pytest.fixture
+def staffed_city(city_path, tmp_path):
+    """The tiny city with its police on duty and its incidents in their grids."""
+    path = tmp_path / "staffed.gpkg"
+    shutil.copy(city_path, path)
+    with Store.open(path) as store, store.transaction() as tx:
+        tx.execute("UPDATE responders SET status = 'on_duty' WHERE kind = 'police'")
+        tx.execute("UPDATE incidents SET grid_code = 'T0V0G0' WHERE ticket_id IN ('T-1', 'T-2')")
+        tx.execute("UPDATE incidents SET grid_code = 'T1V1G1' WHERE ticket_id = 'T-3'")
+    with Store.open(path) as store:
+        yield store
+
+
+def test_console_fills_grids_by_open_tickets_and_shows_police_coverage(open_window, qtbot, staffed_city):
+    window, _ = open_window(on=staffed_city)
+    wait_for_page(qtbot, window, "gridsightMap.fill() && Object.keys(gridsightMap.fill().colorOf).sort()",
+                  ["T0V0G0", "T1V1G1"])
+    assert js(qtbot, window, "gridsightMap.fill().title") == "网格未办结工单"
+    # Computed off the UI thread once the map is drawn; three bands, the 5-minute one first.
+    qtbot.waitUntil(lambda: (js(qtbot, window, "gridsightMap.extraOverlayFeatures('coverage')") or 0) >= 3,
+                    timeout=30_000)
+    areas = js(qtbot, window, "gridsightMap.extraOverlayProperties('coverage')")
+    bands = list(dict.fromkeys((area["minutes"], area["reached_share"]) for area in areas))
+    assert [m for m, _ in bands] == [5, 3, 1]
+    assert bands[0][1] > bands[1][1] > bands[2][1] > 0  # a longer time reaches more
+
+
+def test_coverage_is_capped_to_the_first_units(staffed_city):
+    police = staffed_city.read_layer("responders").query("kind == 'police'")
+    assert len(police) > 3
+    units = {cap: {band["properties"]["units"] for band in coverage_bands(staffed_city, max_units=cap)["features"]}
+             for cap in (3, 100)}
+    (capped,), (all_units,) = units[3], units[100]  # every band searched from the same units
+    assert 0 < capped <= 3 < all_units  # units off the road network do not count
+
+
+def test_clicking_a_responder_or_camera_tells_its_name_kind_and_status(open_window, qtbot):
+    window, _ = open_window()
+    js(qtbot, window, "(gridsightMap.pointLayers.incidents.remove(), 0)")  # nothing else to hit
+    for layer, point_id, expected in (("responders", "R0", "队员0\n网格员 · 在岗"),
+                                      ("cameras", "C0", "摄像头0\n一类（公安） · 在线")):
+        others = [name for name in ("responders", "cameras") if name != layer]
+        js(qtbot, window, f"(gridsightMap.map.removeLayer(gridsightMap.pointLayers.{others[0]}),"
+                          f" gridsightMap.map.addLayer(gridsightMap.pointLayers.{layer}), 0)")
+        js(qtbot, window, f"(gridsightMap.map.setView([gridsightMap.point('{layer}', '{point_id}').lat,"
+                          f" gridsightMap.point('{layer}', '{point_id}').lng], 17, {{animate: false}}), 0)")
+        at = js(qtbot, window, f"gridsightMap.map.latLngToContainerPoint([gridsightMap.point('{layer}', '{point_id}').lat,"
+                               f" gridsightMap.point('{layer}', '{point_id}').lng])")
+        with qtbot.waitSignal(window.map.featureClicked, timeout=5_000) as clicked:
+            QTest.mouseClick(window.map.focusProxy(), Qt.MouseButton.LeftButton, pos=QPoint(round(at["x"]), round(at["y"])))
+        assert clicked.args == [layer, point_id]
+        wait_for_page(qtbot, window, "gridsightMap.popupText()", expected)
+
+
+def test_minor_roads_show_only_when_zoomed_in(open_window, qtbot):
+    window, _ = open_window("en")
+    zoom_to(qtbot, window, 10)  # the whole tiny city in view
+    qtbot.wait(100)  # the next animation frame draws
+    major = 2 * 12  # expressway and arterial: 6 + 6 pieces each
+    assert js(qtbot, window, "gridsightMap.drawnShapes().Roads") == major
+    zoom_to(qtbot, window, 13)
+    qtbot.wait(100)
+    assert js(qtbot, window, "gridsightMap.drawnShapes().Roads") > major
+
+
+def test_thousands_of_points_zoomed_out_are_drawn_as_pixels(open_window, qtbot):
+    """Past COMPACT_MIN_POINTS visible points and below street zoom, a point is a small square
+    of its colour written into the canvas (no path to rasterise)."""
+    window, _ = open_window()
+    extra = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [114.002 + (i % 60) * 0.002,
+                                                                             30.502 + (i // 60) * 0.0013]},
+              "properties": {"responder_id": f"X{i}", "kind": "police", "status": "on_duty"}} for i in range(3000)]
+    window.map.update_layers(added={"responders": extra})
+    wait_for_page(qtbot, window, "gridsightMap.visiblePointCounts().responders", 3060)
+    zoom_to(qtbot, window, 12)
+    qtbot.wait(200)
+    def pixel(dx: int):  # of the responder canvas, dx from the point's centre
+        script = RING_PIXEL % {"layer": "responders", "id": "X0", "dx": f"-p.style.radius + {dx}"}
+        return js(qtbot, window, script.replace("layer._marks", "layer._canvas"))
+
+    assert pixel(0) == [0x4c, 0x8d, 0xff, round(0.95 * 255)]  # police blue, as written
+    assert pixel(3)[3] == 0  # a 3 x 3 square, where the drawn police square is 10 px wide
+    js(qtbot, window, "(gridsightMap.map.setView([30.502, 114.002], 16, {animate: false}), 0)")
+    qtbot.wait(200)
+    assert pixel(3)[3] > 0
