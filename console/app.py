@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import json
 import logging
 import os
 import socket
@@ -22,21 +23,24 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QColor, QKeySequence, QPalette, QShortcut
-from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QWidget
+from PySide6.QtGui import QColor, QCursor, QKeySequence, QPalette, QShortcut
+from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QMenu, QWidget
 
 from console import i18n
+from console.actions import Desk
 from console.details import RECOMMENDATIONS, IncidentDetails, Recommender
-from console.dispatch import Dispatcher, DispatchRefused
+from console.dispatch import Dispatcher
+from console.dutybar import DutyBar
 from console.help import ShortcutHelp
 from console.incidents import IncidentQueue
 from console.mapview import (
-    TICKET_COLUMNS,
     MapData,
     MapView,
     read_map_data,
-    with_ticket_flags,
 )
+from console.search import SearchBox
+from console.videodock import VideoDock
+from console.tiles import TileLayer, TileSource, choose_tiles, register_tile_scheme
 from data.feeds import PositionFeed, RoadSimulator
 from data.store import Store, StoreError
 from gis.locate import GridIndex
@@ -51,6 +55,7 @@ LAYOUT_VERSION = 1  # bump when the docks change, so an old saved layout is igno
 # Each side dock's share of the window by default: the map keeps more than half the width.
 DOCK_WIDTH_SHARE = 0.22
 DOCK_MIN_WIDTH_PX = 220
+DETAILS_HEIGHT_SHARE = 0.75  # at most, when another dock shares its side
 
 
 class ConsoleError(RuntimeError):
@@ -70,6 +75,7 @@ def prepare_environment(headless: bool) -> None:
     flags = os.environ.get("QTWEBENGINE_CHROMIUM_FLAGS", "").split()
     if os.geteuid() == 0 and "--no-sandbox" not in flags:
         os.environ["QTWEBENGINE_CHROMIUM_FLAGS"] = " ".join([*flags, "--no-sandbox"])
+    register_tile_scheme()
 
 
 def application(language: str, headless: bool = False) -> QApplication:
@@ -152,21 +158,34 @@ class ConsoleWindow(QMainWindow):
     recommendationsDone = Signal(str)  # ticket id: its recommendations (or why there are none) show
 
     def __init__(self, store: Store, feed: PositionFeed | None = None, dispatcher: Dispatcher | None = None,
-                 settings: QSettings | None = None):
+                 settings: QSettings | None = None, tiles: TileSource | None = None):
         super().__init__()
         self.setWindowTitle(self.tr("Grid Governance Command Console") + " — gridsight")
         self._store = store
         self._settings = settings  # None: the default layout, nothing remembered (screenshots, tests)
         self._dispatcher = dispatcher or Dispatcher(store, actor=getpass.getuser(), seat=socket.gethostname())
         self._grid_index: GridIndex | None = None
+        self._map_drawn = False
         self._recommended_for: str | None = None  # the ticket whose recommendations show
-        self.map = MapView(self)
+        self.tiles = TileLayer(tiles, settings, self) if tiles else None  # the optional tile base map
+        self.map = MapView(self, channel_objects={"tiles": self.tiles} if self.tiles else None)
+        if self.tiles:
+            self.tiles.serve_to(self.map.page())
         self.setCentralWidget(self.map)
         self.queue = IncidentQueue()
         self.details = IncidentDetails()
         self._add_dock("queue", self.tr("Incident queue"), self.queue, Qt.DockWidgetArea.LeftDockWidgetArea)
         self._add_dock("details", self.tr("Selected incident"), self.details, Qt.DockWidgetArea.RightDockWidgetArea)
+        self._add_video_dock()
         self.help = ShortcutHelp(self)
+        self.desk = Desk(self, store, self._dispatcher)
+        self.search = SearchBox(store)
+        self.search.chosen.connect(self.desk.go_to)
+        self.search.left.connect(self.queue.table.setFocus)
+        self.duty = DutyBar(self._dispatcher.seat, self._dispatcher.actor, self.queue.model, self.search)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.duty)
+        self.map.contextRequested.connect(self._on_map_context)
+        self.desk.watcher.start()
         self._counts = QLabel(objectName="mapCounts")
         self.statusBar().addPermanentWidget(self._counts)
         self.statusBar().showMessage(self.tr("Loading the map…"))
@@ -200,6 +219,11 @@ class ConsoleWindow(QMainWindow):
                          | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
         self.addDockWidget(area, dock)
 
+    def _add_video_dock(self) -> None:
+        """Live video of the cameras near the selected incident, under its details (console/videodock.py)."""
+        self.video = VideoDock(self._store, self.map)
+        self._add_dock("video", self.tr("Video"), self.video, Qt.DockWidgetArea.RightDockWidgetArea)
+
     def _restore_layout(self) -> None:
         """The docks as the dispatcher left them last time, else sized when first shown."""
         state = self._settings.value(LAYOUT_KEY) if self._settings is not None else None
@@ -212,11 +236,18 @@ class ConsoleWindow(QMainWindow):
             docks = self.findChildren(QDockWidget)
             width = max(DOCK_MIN_WIDTH_PX, int(self.width() * DOCK_WIDTH_SHARE))
             self.resizeDocks(docks, [width] * len(docks), Qt.Orientation.Horizontal)
+            # The selected incident's dock keeps room for its recommendations, actions and timeline
+            # over any dock stacked under it (video).
+            height = min(self.details.preferred_height(), int(self.height() * DETAILS_HEIGHT_SHARE))
+            self.resizeDocks([self.findChild(QDockWidget, "details")], [height], Qt.Orientation.Vertical)
 
     def closeEvent(self, event) -> None:
         if self._settings is not None:
             self._settings.setValue(LAYOUT_KEY, self.saveState(LAYOUT_VERSION))
         self._recommender.stop()
+        self.desk.stop()
+        self.search.stop()
+        self.video.shutdown()
         super().closeEvent(event)
 
     def _add_shortcuts(self) -> None:
@@ -226,6 +257,12 @@ class ConsoleWindow(QMainWindow):
             (("Home",), self.map.show_territory),
             (("F1",), self.help.toggle),
             *(((str(n),), lambda n=n: self.assign_recommendation(n)) for n in range(1, RECOMMENDATIONS + 1)),
+            *(((f"Shift+{n}",), lambda n=n: self.desk.add_helper(n)) for n in range(1, RECOMMENDATIONS + 1)),
+            (("T",), self.desk.transfer),
+            (("M",), self.desk.merge),
+            (("E",), self.desk.escalate),
+            (("Ctrl+F",), self.search.focus),
+            (("Ctrl+N",), self._new_incident_at_map_centre),
         ):
             for key in keys:
                 QShortcut(QKeySequence(key), self, action)
@@ -240,19 +277,27 @@ class ConsoleWindow(QMainWindow):
             self._recommender.track(positions)
 
     def _on_map_drawn(self, counts: dict) -> None:
+        self._map_drawn = True
         if self._feed is not None:
             self._feed.poll(time.monotonic())  # the clock starts now: no jump on the first tick
             self._position_timer.start()
         self.statusBar().clearMessage()
+        self._show_counts(counts)
+        # Tickets join and leave the queue all shift long: the open count follows it.
+        for change in (self.queue.model.rowsInserted, self.queue.model.rowsRemoved):
+            change.connect(lambda *_: self._show_counts(counts))
+        self.map.show_coverage(self._store)  # slow: on a worker thread, drawn when done
+        self.mapReady.emit(counts)
+
+    def _show_counts(self, drawn: dict) -> None:
         self._counts.setText(
             self.tr("Open incidents {incidents} · Grids {grids} · Responders {responders} · Cameras {cameras}").format(
-                incidents=counts.get("incidents", 0),
-                grids=counts.get("grids", 0),
-                responders=counts.get("responders", 0),
-                cameras=counts.get("cameras", 0),
+                incidents=self.queue.model.rowCount(),
+                grids=drawn.get("grids", 0),
+                responders=drawn.get("responders", 0),
+                cameras=drawn.get("cameras", 0),
             )
         )
-        self.mapReady.emit(counts)
 
     # -- selecting and dispatching ------------------------------------------------------------
 
@@ -264,7 +309,9 @@ class ConsoleWindow(QMainWindow):
 
     def _on_ticket_selected(self, ticket: dict) -> None:
         self.details.show_ticket(ticket)
+        self.desk.load_record(ticket["ticket_id"])
         self.map.show_selection(ticket["lon"], ticket["lat"])
+        self.video.show_incident(ticket["ticket_id"], ticket["lon"], ticket["lat"])
         self._recommender.request(ticket["ticket_id"], ticket["lon"], ticket["lat"],
                                   _text_or_none(ticket.get("grid_code")), _text_or_none(ticket.get("category")))
 
@@ -285,37 +332,17 @@ class ConsoleWindow(QMainWindow):
 
     def assign_recommendation(self, n: int) -> None:
         """Dispatch the selected ticket to its n-th recommended responder (keys 1..5)."""
-        ticket = self.details.ticket
-        if ticket is None or n > len(self.details.recommendations):
-            self.statusBar().showMessage(self.tr("No recommendation {n} to assign.").format(n=n), MESSAGE_MS)
-            return
-        responder = self.details.recommendations[n - 1]
-        try:
-            self._dispatcher.assign(ticket["ticket_id"], responder.id, int(ticket["version"]))
-        except DispatchRefused as err:
-            self.statusBar().showMessage(self.tr("Not dispatched: {error}").format(error=err), MESSAGE_MS)
-            return
-        updated = {**ticket, **self._stored_ticket(ticket["ticket_id"])}
-        self.queue.update_ticket(updated)
-        self.details.show_ticket(updated)
-        self.map.update_layers(changed={"incidents": [
-            {key: _plain(updated[key]) for key in ("ticket_id", "state", "overdue", "escalated")}]})
-        self.statusBar().showMessage(self.tr("{ticket} dispatched to {name}.").format(
-            ticket=ticket["ticket_id"], name=responder.name), MESSAGE_MS)
-        self.ticketChanged.emit(updated)
-
-    def _stored_ticket(self, ticket_id: str) -> dict:
-        rows = self._store.read_table("tickets", where="ticket_id = ?", params=(ticket_id,))
-        columns = ["ticket_id", *TICKET_COLUMNS, "warning_level", "escalation_level"]
-        return with_ticket_flags(rows[columns]).iloc[0].to_dict()
+        self.desk.assign(n)
 
     # -- the map --------------------------------------------------------------------------------
 
     def _on_data_loaded(self, data: MapData) -> None:
         self.queue.set_rows(data.incidents)
+        self.map.show_open_ticket_load(data.incidents)
 
     def _on_grids_indexed(self, index: GridIndex) -> None:
         self._grid_index = index
+        self._dispatcher.share_grid_index(index)
 
     def _on_feature_clicked(self, layer: str, feature_id: str) -> None:
         if layer == "incidents" and self.queue.select_ticket(feature_id):
@@ -324,6 +351,24 @@ class ConsoleWindow(QMainWindow):
 
     def _on_point_clicked(self, lon: float, lat: float) -> None:
         self.statusBar().showMessage(self.describe_point(lon, lat))
+
+    def _on_map_context(self, lon: float, lat: float) -> None:
+        menu = QMenu(self)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.addAction(self.tr("New walk-in/phone incident here"), lambda: self.desk.new_incident(lon, lat))
+        menu.popup(QCursor.pos())
+
+    def _new_incident_at_map_centre(self) -> None:
+        if not self._map_drawn:
+            self.statusBar().showMessage(self.tr("Loading the map…"), MESSAGE_MS)
+            return
+        self.map.page().runJavaScript("JSON.stringify(gridsightMap.map.getCenter())", 0,
+                                      lambda centre: self.desk.new_incident(*_lon_lat(centre)))
+
+    def grid_path(self, lon: float, lat: float) -> str:
+        """The grids containing a point, outermost first (the address of a report there)."""
+        path = self._grid_index.path(lon, lat) if self._grid_index is not None else []
+        return " ".join(hit.name for hit in path)
 
     def describe_point(self, lon: float, lat: float) -> str:
         """What the status bar says about a clicked point: where, and in which grids."""
@@ -340,10 +385,12 @@ class ConsoleWindow(QMainWindow):
         self.loadFailed.emit(message)
 
 
-def run_console(store: Store, language: str, feed: PositionFeed | None = None) -> int:
-    """Open the window and run until it is closed."""
+def run_console(store: Store, language: str, feed: PositionFeed | None = None, tiles: str | None = None,
+                tiles_crs: str | None = None) -> int:
+    """Open the window and run until it is closed; `tiles` as console.tiles.choose_tiles takes them."""
     app = application(language)
-    window = ConsoleWindow(store, feed, settings=QSettings("gridsight", "console"))
+    settings = QSettings("gridsight", "console")
+    window = ConsoleWindow(store, feed, settings=settings, tiles=choose_tiles(tiles, tiles_crs, settings))
     window.resize(app.primaryScreen().availableSize())  # for Xvfb, where no window manager maximises
     window.showMaximized()
     try:
@@ -353,11 +400,11 @@ def run_console(store: Store, language: str, feed: PositionFeed | None = None) -
 
 
 def take_screenshot(store: Store, out: Path, size: QSize, language: str, timeout_s: float = 30.0,
-                    incident: str | None = None) -> None:
+                    incident: str | None = None, tiles: TileSource | None = None) -> None:
     """Render the real window headless once the page has drawn every layer and the selected
     incident (the most urgent, or `incident`) shows its recommendations; save a PNG."""
     application(language, headless=True)
-    window = ConsoleWindow(store)
+    window = ConsoleWindow(store, tiles=tiles)
     try:
         window.resize(size)
         window.show()
@@ -371,6 +418,9 @@ def take_screenshot(store: Store, out: Path, size: QSize, language: str, timeout
         if window.map.selection_pending:
             _wait_for(window.map.selectionDrawn, window, deadline,
                       f"the selected incident was not drawn within {timeout_s:g} s")
+        if window.tiles is not None and window.tiles.loading:
+            _wait_for(window.tiles.loaded, window, deadline, f"the map tiles did not load within {timeout_s:g} s")
+        window.video.wait_until_playing(deadline)  # live video, where the cameras are served
         window.map.wait_for_next_frame()
         if not window.grab().save(str(out), "PNG"):
             raise ConsoleError(f"could not write {out}")
@@ -408,6 +458,6 @@ def _text_or_none(value) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _plain(value):
-    """numpy scalars as Python ones, for JSON."""
-    return value.item() if hasattr(value, "item") else value
+def _lon_lat(leaflet_json: str) -> tuple[float, float]:
+    centre = json.loads(leaflet_json)
+    return centre["lng"], centre["lat"]

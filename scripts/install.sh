@@ -7,6 +7,8 @@ set -Eeuo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 REPO=$PWD
 LEAFLET_VERSION=1.9.4
+GEOMAN_VERSION=2.20.2  # @geoman-io/leaflet-geoman-free: drawing and vertex editing in the grid editor
+LEAFLET_HEAT_VERSION=0.2.0  # heat maps of incidents on the map (console and wall)
 
 step() { printf '[install] %s\n' "$*"; }
 fail() { printf '[install] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -23,7 +25,7 @@ APT_PACKAGES=(
   python3-venv fonts-wqy-microhei xvfb xauth ffmpeg gdal-bin
   # A real RTSP server on loopback for the demo streams and the video tests (run by the system python3).
   gstreamer1.0-rtsp gir1.2-gst-rtsp-server-1.0 python3-gi gstreamer1.0-plugins-base
-  gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly
+  gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly gstreamer1.0-x  # -x: textoverlay (camera name, clock)
   # OpenCV's pedestrian sample footage (examples/data/vtest.avi) for the person-detection tests.
   opencv-doc
 )
@@ -99,6 +101,31 @@ install_web_assets() {
   rm -rf "$tmp"
 }
 
+install_npm_files() {
+  # Files of one npm package into resources/web/vendor/NAME, fetched once per version: npm pack
+  # gives the published tarball without installing anything.
+  local name=$1 package=$2 version=$3 tarball=$4
+  shift 4
+  local target=resources/web/vendor/$name stamp=resources/web/vendor/$name/VERSION tmp log file
+  if [[ -f $stamp && $(cat "$stamp") == "$version" ]]; then
+    step "web assets: $package $version present"
+    return
+  fi
+  command -v npm >/dev/null || fail "npm not found; it is needed once to fetch $package"
+  step "web assets: fetching $package $version"
+  tmp=$(mktemp -d)
+  if ! log=$(npm pack --silent --pack-destination "$tmp" "$package@$version" 2>&1); then
+    printf '%s\n' "$log" >&2
+    fail "npm pack $package@$version failed (is the npm registry reachable?)"
+  fi
+  tar -xzf "$tmp/$tarball" -C "$tmp" "${@/#/package/}"
+  rm -rf "$target"
+  mkdir -p "$target"
+  for file in "$@"; do cp "$tmp/package/$file" "$target/"; done
+  echo "$version" >"$stamp"
+  rm -rf "$tmp"
+}
+
 build_translations() {
   # The .ts files are the source; the compiled .qm files are build output (not in git).
   local ts qm built=0
@@ -133,6 +160,10 @@ build_demo_city() {
 install_system_packages
 install_python_packages
 install_web_assets
+install_npm_files geoman @geoman-io/leaflet-geoman-free "$GEOMAN_VERSION" \
+  "geoman-io-leaflet-geoman-free-$GEOMAN_VERSION.tgz" dist/leaflet-geoman.js dist/leaflet-geoman.css LICENSE
+install_npm_files leaflet-heat leaflet.heat "$LEAFLET_HEAT_VERSION" "leaflet.heat-$LEAFLET_HEAT_VERSION.tgz" \
+  dist/leaflet-heat.js LICENSE
 build_translations
 build_demo_city
 step "done: $REPO/.venv/bin/gridsight"

@@ -15,7 +15,9 @@ from pathlib import Path
 from console.commands import CliError, open_store
 from console.i18n import DEFAULT_LANGUAGE, LANGUAGES
 
-VIEWS = ("dispatch",)
+VIEWS = ("dispatch", "editor", "wall")
+# What --tiles-crs accepts: console.tiles.TILE_CRS (not imported here: it needs Qt).
+TILE_CRS = ("wgs84", "gcj02")
 # Where live responder positions come from: nowhere yet (positions as stored), or the demo simulator.
 FEEDS = ("none", "demo")
 
@@ -40,6 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     _add_common_arguments(shot_parser)
     shot_parser.add_argument("--view", choices=VIEWS, default="dispatch", help="which window (default: dispatch)")
+    shot_parser.add_argument("--grid", metavar="CODE", help="editor view: the grid to select (default: the middle one)")
     shot_parser.add_argument("--size", default="1920x1080", metavar="WxH", help="window size (default: 1920x1080)")
     shot_parser.add_argument("--timeout", type=float, default=30.0, metavar="S",
                              help="give up when the map has not drawn after S seconds (default: 30)")
@@ -53,6 +56,13 @@ def _add_common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", required=True, type=Path, metavar="FILE.gpkg", help="gridsight store")
     parser.add_argument("--lang", choices=LANGUAGES, default=DEFAULT_LANGUAGE,
                         help=f"UI language (default: {DEFAULT_LANGUAGE})")
+    parser.add_argument("--tiles", metavar="SOURCE",
+                        help="tile base map under the store's layers: an XYZ URL template "
+                        "(http://host/tiles/{z}/{x}/{y}.png), a folder of {z}/{x}/{y}.png|jpg|webp tiles or an "
+                        ".mbtiles file; the console remembers it, `none` forgets it")
+    parser.add_argument("--tiles-crs", choices=TILE_CRS,
+                        help="the system the tiles are drawn in: gcj02 for most Chinese web maps (then shifted "
+                        "onto the WGS-84 data), else wgs84 (default: wgs84, or as remembered)")
 
 
 def run_console(args: argparse.Namespace) -> int:
@@ -60,9 +70,11 @@ def run_console(args: argparse.Namespace) -> int:
 
     if not app.has_display() and "QT_QPA_PLATFORM" not in os.environ:
         raise CliError("no display: run it under xvfb-run, or use `gridsight screenshot --db FILE --out FILE.png`")
-    with _console_store(args.db) as store:
+    from console.commands.video import demo_video
+
+    with _console_store(args.db) as store, demo_video(store, enabled=args.feed == "demo"):
         feed = app.demo_feed(store) if args.feed == "demo" else None
-        return app.run_console(store, args.lang, feed)
+        return app.run_console(store, args.lang, feed, args.tiles, args.tiles_crs)
 
 
 def run_screenshot(args: argparse.Namespace) -> int:
@@ -77,9 +89,30 @@ def run_screenshot(args: argparse.Namespace) -> int:
     from PySide6.QtCore import QSize
 
     from console import app
+    from console.tiles import open_tile_source
 
-    with _console_store(args.db) as store:
-        app.take_screenshot(store, out, QSize(width, height), args.lang, args.timeout, args.incident)
+    from console.commands.video import demo_video
+
+    if args.view == "wall":
+        from console.commands.wall import run_screenshot as wall_screenshot
+
+        with _console_store(args.db) as store:
+            wall_screenshot(store, out, (width, height), args.lang, args.timeout)
+        print(out)
+        return 0
+    if args.view == "editor":
+        from console.editor import EditorError, take_editor_screenshot
+
+        with _console_store(args.db) as store:
+            try:
+                take_editor_screenshot(store, out, QSize(width, height), args.lang, args.timeout, args.grid)
+            except EditorError as err:
+                raise CliError(str(err)) from None
+        print(out)
+        return 0
+    with _console_store(args.db) as store, demo_video(store):  # a demo store's cameras play live
+        tiles = open_tile_source(args.tiles, args.tiles_crs or "wgs84") if args.tiles else None
+        app.take_screenshot(store, out, QSize(width, height), args.lang, args.timeout, args.incident, tiles)
     print(out)
     return 0
 
@@ -96,11 +129,12 @@ def _console_store(path: Path) -> Iterator:
     """The opened store, with the console's own errors turned into one-line CLI errors."""
     from console.app import ConsoleError
     from console.mapview import MapAssetsMissing
+    from console.tiles import TileSourceError
 
     store = open_store(path)
     try:
         yield store
-    except (ConsoleError, MapAssetsMissing) as err:
+    except (ConsoleError, MapAssetsMissing, TileSourceError) as err:
         raise CliError(str(err)) from None
     finally:
         store.close()

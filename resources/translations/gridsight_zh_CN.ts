@@ -2,6 +2,96 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN" sourcelanguage="en">
 <context>
+    <name>AttributesForm</name>
+    <message>
+        <source>Selected grid</source>
+        <translation>所选网格</translation>
+    </message>
+    <message>
+        <source>Apply attributes</source>
+        <translation>应用属性</translation>
+    </message>
+    <message>
+        <source>Code</source>
+        <translation>编码</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>Households</source>
+        <translation>户数</translation>
+    </message>
+    <message>
+        <source>Chief</source>
+        <translation>网格长</translation>
+    </message>
+    <message>
+        <source>Members</source>
+        <translation>网格员</translation>
+    </message>
+    <message>
+        <source>Unchecked members go to</source>
+        <translation>取消勾选的网格员调往</translation>
+    </message>
+    <message>
+        <source>(none)</source>
+        <translation>（无）</translation>
+    </message>
+</context>
+<context>
+    <name>BalancePanel</name>
+    <message>
+        <source> days</source>
+        <translation> 天</translation>
+    </message>
+    <message>
+        <source>Find overloaded grids</source>
+        <translation>查找超负荷网格</translation>
+    </message>
+    <message>
+        <source>Grid</source>
+        <translation>网格</translation>
+    </message>
+    <message>
+        <source>Tickets</source>
+        <translation>事件数</translation>
+    </message>
+    <message>
+        <source>Households</source>
+        <translation>户数</translation>
+    </message>
+    <message>
+        <source>Tickets per household</source>
+        <translation>每户事件数</translation>
+    </message>
+    <message>
+        <source>Area km²</source>
+        <translation>面积 km²</translation>
+    </message>
+    <message>
+        <source>Accept the proposed split</source>
+        <translation>采用拆分建议</translation>
+    </message>
+    <message>
+        <source>Pick a grid to see where to split it; drag the pink line&apos;s points to adjust it.</source>
+        <translation>选择一个网格查看拆分建议；拖动粉色线的端点可调整。</translation>
+    </message>
+    <message>
+        <source>Tickets of the last</source>
+        <translation>统计最近</translation>
+    </message>
+    <message>
+        <source>Most tickets per household</source>
+        <translation>每户最多事件数</translation>
+    </message>
+    <message>
+        <source>Largest area</source>
+        <translation>最大面积</translation>
+    </message>
+</context>
+<context>
     <name>CameraList</name>
     <message>
         <source>Search cameras by name, id or grid</source>
@@ -31,6 +121,10 @@
         <translation>正在加载地图…</translation>
     </message>
     <message>
+        <source>Video</source>
+        <translation>视频</translation>
+    </message>
+    <message>
         <source>Open incidents {incidents} · Grids {grids} · Responders {responders} · Cameras {cameras}</source>
         <translation>未办结事件 {incidents} · 网格 {grids} · 处置力量 {responders} · 摄像头 {cameras}</translation>
     </message>
@@ -39,16 +133,8 @@
         <translation>无法推荐：{error}</translation>
     </message>
     <message>
-        <source>No recommendation {n} to assign.</source>
-        <translation>没有第 {n} 个推荐可派。</translation>
-    </message>
-    <message>
-        <source>Not dispatched: {error}</source>
-        <translation>未派遣：{error}</translation>
-    </message>
-    <message>
-        <source>{ticket} dispatched to {name}.</source>
-        <translation>{ticket} 已派给 {name}。</translation>
+        <source>New walk-in/phone incident here</source>
+        <translation>在此新建来访/来电事件</translation>
     </message>
     <message>
         <source>Lon {lon:.6f}, lat {lat:.6f}</source>
@@ -64,42 +150,613 @@
     </message>
 </context>
 <context>
+    <name>Desk</name>
+    <message>
+        <source>Select an incident first (J / K).</source>
+        <translation>请先选择一个事件（J / K）。</translation>
+    </message>
+    <message>
+        <source>{ticket} was changed by someone else meanwhile: reloaded, nothing was overwritten. Check it and act again.</source>
+        <translation>{ticket} 已被他人修改：已重新载入，未覆盖任何内容。请核对后再操作。</translation>
+    </message>
+    <message>
+        <source>Not done: {error}</source>
+        <translation>未执行：{error}</translation>
+    </message>
+    <message>
+        <source>No recommendation {n} to assign.</source>
+        <translation>没有第 {n} 个推荐可派遣。</translation>
+    </message>
+    <message>
+        <source>{ticket} dispatched to {name}.</source>
+        <translation>{ticket} 已派遣给 {name}。</translation>
+    </message>
+    <message>
+        <source>No recommendation {n} to add.</source>
+        <translation>没有第 {n} 个推荐可添加。</translation>
+    </message>
+    <message>
+        <source>{name} will help; choose the lead with 1–5.</source>
+        <translation>{name} 将协办；请按 1–5 选择主办。</translation>
+    </message>
+    <message>
+        <source>{name} joins {ticket} as a helper.</source>
+        <translation>{name} 已加入 {ticket} 协办。</translation>
+    </message>
+    <message>
+        <source>{ticket} transferred to {department}.</source>
+        <translation>{ticket} 已转交 {department}。</translation>
+    </message>
+    <message>
+        <source>{ticket} has no suspected duplicate to merge into.</source>
+        <translation>{ticket} 没有疑似重复工单可合并。</translation>
+    </message>
+    <message>
+        <source>{ticket} merged into {into}.</source>
+        <translation>{ticket} 已合并到 {into}。</translation>
+    </message>
+    <message>
+        <source>Escalate</source>
+        <translation>上报</translation>
+    </message>
+    <message>
+        <source>Escalate {ticket} to {target}?</source>
+        <translation>将 {ticket} 上报至 {target}？</translation>
+    </message>
+    <message>
+        <source>{ticket} escalated to {target}.</source>
+        <translation>{ticket} 已上报至 {target}。</translation>
+    </message>
+    <message>
+        <source>{ticket} taken in.</source>
+        <translation>{ticket} 已受理。</translation>
+    </message>
+    <message>
+        <source>It may duplicate {other} (M merges).</source>
+        <translation>可能与 {other} 重复（按 M 合并）。</translation>
+    </message>
+    <message>
+        <source>{what} has no position on the map.</source>
+        <translation>{what} 在地图上没有位置。</translation>
+    </message>
+</context>
+<context>
+    <name>DutyBar</name>
+    <message>
+        <source>Duty bar</source>
+        <translation>值班栏</translation>
+    </message>
+    <message>
+        <source>Seat {seat} · {officer}</source>
+        <translation>席位 {seat} · {officer}</translation>
+    </message>
+    <message>
+        <source>Day shift {start}–{end}</source>
+        <translation>白班 {start}–{end}</translation>
+    </message>
+    <message>
+        <source>Night shift {end}–{start}</source>
+        <translation>夜班 {end}–{start}</translation>
+    </message>
+    <message>
+        <source>Open {n}</source>
+        <translation>未办结 {n}</translation>
+    </message>
+    <message>
+        <source>Waiting {n}</source>
+        <translation>待派遣 {n}</translation>
+    </message>
+    <message>
+        <source>Overdue {n}</source>
+        <translation>超期 {n}</translation>
+    </message>
+    <message>
+        <source>Escalated {n}</source>
+        <translation>已上报 {n}</translation>
+    </message>
+    <message>
+        <source>Waiting: for the centre to dispatch (received, registered, returned, reopened)</source>
+        <translation>待派遣：等待中心派遣（已接收、已登记、已退回、已重启）</translation>
+    </message>
+</context>
+<context>
+    <name>EditorWindow</name>
+    <message>
+        <source>Grid editor</source>
+        <translation>网格编辑器</translation>
+    </message>
+    <message>
+        <source>Edit</source>
+        <translation>编辑</translation>
+    </message>
+    <message>
+        <source>History</source>
+        <translation>历史</translation>
+    </message>
+    <message>
+        <source>Balance</source>
+        <translation>均衡助手</translation>
+    </message>
+    <message>
+        <source>History and balance</source>
+        <translation>历史与均衡</translation>
+    </message>
+    <message>
+        <source>Loading the grids…</source>
+        <translation>正在加载网格…</translation>
+    </message>
+    <message>
+        <source>Tools</source>
+        <translation>工具</translation>
+    </message>
+    <message>
+        <source>Select / reshape (V)</source>
+        <translation>选择/调整 (V)</translation>
+    </message>
+    <message>
+        <source>Draw grid (N)</source>
+        <translation>绘制网格 (N)</translation>
+    </message>
+    <message>
+        <source>Split (S)</source>
+        <translation>拆分 (S)</translation>
+    </message>
+    <message>
+        <source>Merge (M)</source>
+        <translation>合并 (M)</translation>
+    </message>
+    <message>
+        <source>Re-parent (R)</source>
+        <translation>调整上级 (R)</translation>
+    </message>
+    <message>
+        <source>Delete (Del)</source>
+        <translation>删除 (Del)</translation>
+    </message>
+    <message>
+        <source>Parent (U)</source>
+        <translation>上级 (U)</translation>
+    </message>
+    <message>
+        <source>Undo</source>
+        <translation>撤销</translation>
+    </message>
+    <message>
+        <source>Redo</source>
+        <translation>重做</translation>
+    </message>
+    <message>
+        <source>Save…</source>
+        <translation>保存…</translation>
+    </message>
+    <message>
+        <source>Reload</source>
+        <translation>重新加载</translation>
+    </message>
+    <message>
+        <source>Import layout…</source>
+        <translation>导入布局…</translation>
+    </message>
+    <message>
+        <source>Export layout…</source>
+        <translation>导出布局…</translation>
+    </message>
+    <message>
+        <source>The grids could not be loaded: {0}</source>
+        <translation>无法加载网格：{0}</translation>
+    </message>
+    <message>
+        <source>Select a grid first: click it on the map.</source>
+        <translation>请先在地图上单击选择一个网格。</translation>
+    </message>
+    <message>
+        <source>Click the corners of the new grid; click the first corner again to finish. Edges snap to the grids around.</source>
+        <translation>依次单击新网格的角点，再次单击第一个角点结束。边界会吸附到周边网格。</translation>
+    </message>
+    <message>
+        <source>Draw the cut across the selected grid; click the last point again to finish.</source>
+        <translation>在所选网格上画切割线，再次单击最后一点结束。</translation>
+    </message>
+    <message>
+        <source>Click the neighbouring grid to merge into the selected one.</source>
+        <translation>单击要并入所选网格的相邻网格。</translation>
+    </message>
+    <message>
+        <source>Click the grid that becomes the new parent.</source>
+        <translation>单击作为新上级的网格。</translation>
+    </message>
+    <message>
+        <source>Click the neighbouring grid that takes over the area.</source>
+        <translation>单击接收该区域的相邻网格。</translation>
+    </message>
+    <message>
+        <source>No grid of the right level there.</source>
+        <translation>该处没有合适层级的网格。</translation>
+    </message>
+    <message>
+        <source>Split</source>
+        <translation>已拆分</translation>
+    </message>
+    <message>
+        <source>Merged</source>
+        <translation>已合并</translation>
+    </message>
+    <message>
+        <source>Deleted</source>
+        <translation>已删除</translation>
+    </message>
+    <message>
+        <source>Vertex moved</source>
+        <translation>顶点已移动</translation>
+    </message>
+    <message>
+        <source>Edge moved</source>
+        <translation>边已移动</translation>
+    </message>
+    <message>
+        <source>New grid drawn</source>
+        <translation>已绘制新网格</translation>
+    </message>
+    <message>
+        <source>Re-parented</source>
+        <translation>已调整上级</translation>
+    </message>
+    <message>
+        <source>Attributes changed</source>
+        <translation>属性已修改</translation>
+    </message>
+    <message>
+        <source>Layout imported</source>
+        <translation>布局已导入</translation>
+    </message>
+    <message>
+        <source>Rolled back</source>
+        <translation>已回滚</translation>
+    </message>
+    <message>
+        <source>{0}: {1}</source>
+        <translation>{0}：{1}</translation>
+    </message>
+    <message>
+        <source>Check the warnings below.</source>
+        <translation>请查看下方警告。</translation>
+    </message>
+    <message>
+        <source>Not done, it would break the rules below.</source>
+        <translation>未执行：会违反下列规则。</translation>
+    </message>
+    <message>
+        <source>Not done: {0}</source>
+        <translation>未执行：{0}</translation>
+    </message>
+    <message>
+        <source>Nothing changed in the form.</source>
+        <translation>表单没有修改。</translation>
+    </message>
+    <message>
+        <source>draw the cut across a grid</source>
+        <translation>切割线须穿过网格</translation>
+    </message>
+    <message>
+        <source>Nothing to undo.</source>
+        <translation>没有可撤销的操作。</translation>
+    </message>
+    <message>
+        <source>Undone — {0}: {1}</source>
+        <translation>已撤销 — {0}：{1}</translation>
+    </message>
+    <message>
+        <source>Nothing to redo.</source>
+        <translation>没有可重做的操作。</translation>
+    </message>
+    <message>
+        <source>Redone — {0}: {1}</source>
+        <translation>已重做 — {0}：{1}</translation>
+    </message>
+    <message>
+        <source>Nothing to save.</source>
+        <translation>没有需要保存的修改。</translation>
+    </message>
+    <message>
+        <source>Save the grid changes</source>
+        <translation>保存网格修改</translation>
+    </message>
+    <message>
+        <source>Why were the grids changed? (kept in the history)</source>
+        <translation>修改网格的原因？（记入历史）</translation>
+    </message>
+    <message>
+        <source>say why the grids were changed</source>
+        <translation>请说明修改原因</translation>
+    </message>
+    <message>
+        <source>Saved as change-set {0}.</source>
+        <translation>已保存为变更集 {0}。</translation>
+    </message>
+    <message>
+        <source>Change-set {0}: dashed red = before, solid green = after.</source>
+        <translation>变更集 {0}：红色虚线为修改前，绿色实线为修改后。</translation>
+    </message>
+    <message>
+        <source>Rolled back change-set {0} as change-set {1}.</source>
+        <translation>已回滚变更集 {0}（新变更集 {1}）。</translation>
+    </message>
+    <message>
+        <source>Counting the tickets of the period…</source>
+        <translation>正在统计该时段的工单…</translation>
+    </message>
+    <message>
+        <source>Imported layout: {0} added, {1} removed, {2} changed (dashed red = now, solid green = the file&apos;s; filled red = removed, filled green = added).</source>
+        <translation>导入的布局：新增 {0}，删除 {1}，修改 {2}（红色虚线为当前边界，绿色实线为文件中的边界；红色填充为删除，绿色填充为新增）。</translation>
+    </message>
+    <message>
+        <source>Exported {0} grids to {1}.</source>
+        <translation>已导出 {0} 个网格到 {1}。</translation>
+    </message>
+    <message>
+        <source>Conflict: another analyst changed these grids since you opened them. Nothing was saved. Reload (F5) to see their version, then redo your edit.</source>
+        <translation>冲突：打开后其他分析员已修改这些网格，本次未保存任何内容。请重新加载（F5）查看其版本后再修改。</translation>
+    </message>
+    <message>
+        <source>Click a grid to select it (U: its parent); drag its white corners or its cyan edge points to reshape.</source>
+        <translation>单击网格选中（U 选中其上级）；拖动白色角点或青色边中点调整边界。</translation>
+    </message>
+    <message>
+        <source>Not saved: {0}</source>
+        <translation>未保存：{0}</translation>
+    </message>
+    <message>
+        <source>Drop your unsaved edits?</source>
+        <translation>放弃未保存的修改？</translation>
+    </message>
+    <message>
+        <source>Reloaded the grids from the store.</source>
+        <translation>已从数据库重新加载网格。</translation>
+    </message>
+    <message>
+        <source>Roll back</source>
+        <translation>回滚</translation>
+    </message>
+    <message>
+        <source>Why roll back change-set {0}?</source>
+        <translation>为什么回滚变更集 {0}？</translation>
+    </message>
+    <message>
+        <source>say why the change is rolled back</source>
+        <translation>请说明回滚原因</translation>
+    </message>
+    <message>
+        <source>Not rolled back: {0}</source>
+        <translation>未回滚：{0}</translation>
+    </message>
+    <message>
+        <source>{0} grids over the limits.</source>
+        <translation>{0} 个网格超出限值。</translation>
+    </message>
+    <message>
+        <source>Proposed split of {0}: drag the pink line&apos;s points to adjust it, then accept it.</source>
+        <translation>{0} 的拆分建议：拖动粉色线的端点调整后采用。</translation>
+    </message>
+    <message>
+        <source>Import a grid layout</source>
+        <translation>导入网格布局</translation>
+    </message>
+    <message>
+        <source>Grid files (*.gpkg *.geojson *.json *.shp *.kml)</source>
+        <translation>网格文件 (*.gpkg *.geojson *.json *.shp *.kml)</translation>
+    </message>
+    <message>
+        <source>Cannot import: {0}</source>
+        <translation>无法导入：{0}</translation>
+    </message>
+    <message>
+        <source>It breaks {0} rules and cannot be applied.</source>
+        <translation>违反 {0} 条规则，无法应用。</translation>
+    </message>
+    <message>
+        <source>The imported layout is in place; save it (Ctrl+S) to keep it.</source>
+        <translation>导入的布局已生效；按 Ctrl+S 保存。</translation>
+    </message>
+    <message>
+        <source>Import discarded.</source>
+        <translation>已放弃导入。</translation>
+    </message>
+    <message>
+        <source>Export the grid layout</source>
+        <translation>导出网格布局</translation>
+    </message>
+    <message>
+        <source>Grid files (*.gpkg *.geojson *.shp *.kml)</source>
+        <translation>网格文件 (*.gpkg *.geojson *.shp *.kml)</translation>
+    </message>
+    <message>
+        <source>Not exported: {0}</source>
+        <translation>未导出：{0}</translation>
+    </message>
+    <message>
+        <source>Unsaved edits</source>
+        <translation>未保存的修改</translation>
+    </message>
+    <message>
+        <source>Close the editor and drop your unsaved edits?</source>
+        <translation>关闭编辑器并放弃未保存的修改？</translation>
+    </message>
+</context>
+<context>
+    <name>FeedbackPanel</name>
+    <message>
+        <source>Grid</source>
+        <translation>网格</translation>
+    </message>
+    <message>
+        <source>Area km²</source>
+        <translation>面积 km²</translation>
+    </message>
+    <message>
+        <source>Households</source>
+        <translation>户数</translation>
+    </message>
+    <message>
+        <source>Open tickets</source>
+        <translation>未办结</translation>
+    </message>
+    <message>
+        <source>Apply the imported layout</source>
+        <translation>应用导入的布局</translation>
+    </message>
+    <message>
+        <source>Discard</source>
+        <translation>放弃</translation>
+    </message>
+    <message>
+        <source>Warnings</source>
+        <translation>警告</translation>
+    </message>
+    <message>
+        <source>Select a grid: click it on the map.</source>
+        <translation>在地图上单击选择网格。</translation>
+    </message>
+    <message>
+        <source>area {0:,.0f} m² is below the smallest {1:,.0f} m²</source>
+        <translation>面积 {0:,.0f} m² 低于下限 {1:,.0f} m²</translation>
+    </message>
+    <message>
+        <source>area {0:,.0f} m² is above the largest {1:,.0f} m²</source>
+        <translation>面积 {0:,.0f} m² 超过上限 {1:,.0f} m²</translation>
+    </message>
+    <message>
+        <source>{0:,.0f} households, more than {1:,.0f}</source>
+        <translation>{0:,.0f} 户，超过 {1:,.0f}</translation>
+    </message>
+    <message>
+        <source>{0:,.0f} open tickets, more than {1:,.0f}</source>
+        <translation>{0:,.0f} 件未办结，超过 {1:,.0f}</translation>
+    </message>
+    <message>
+        <source>overlaps a neighbour</source>
+        <translation>与相邻网格重叠</translation>
+    </message>
+    <message>
+        <source>leaves a gap between grids</source>
+        <translation>网格之间留有空隙</translation>
+    </message>
+    <message>
+        <source>reaches outside its parent</source>
+        <translation>超出上级网格</translation>
+    </message>
+    <message>
+        <source>its boundary crosses itself</source>
+        <translation>边界自相交</translation>
+    </message>
+    <message>
+        <source>its code is used twice</source>
+        <translation>编码重复</translation>
+    </message>
+    <message>
+        <source>its parent does not exist</source>
+        <translation>上级不存在</translation>
+    </message>
+    <message>
+        <source>its level does not follow its parent&apos;s</source>
+        <translation>层级与上级不符</translation>
+    </message>
+</context>
+<context>
+    <name>HistoryPanel</name>
+    <message>
+        <source>No.</source>
+        <translation>编号</translation>
+    </message>
+    <message>
+        <source>When</source>
+        <translation>时间</translation>
+    </message>
+    <message>
+        <source>Who</source>
+        <translation>操作人</translation>
+    </message>
+    <message>
+        <source>Operation</source>
+        <translation>操作</translation>
+    </message>
+    <message>
+        <source>Grids</source>
+        <translation>网格数</translation>
+    </message>
+    <message>
+        <source>Why</source>
+        <translation>原因</translation>
+    </message>
+    <message>
+        <source>Roll back this change…</source>
+        <translation>回滚此变更…</translation>
+    </message>
+    <message>
+        <source>rollback of {0}</source>
+        <translation>回滚 #{0}</translation>
+    </message>
+</context>
+<context>
     <name>IncidentDetails</name>
     <message>
         <source>Ticket</source>
         <translation>工单</translation>
     </message>
     <message>
+        <source>Priority, category</source>
+        <translation>级别 · 类别</translation>
+    </message>
+    <message>
+        <source>Reported → due</source>
+        <translation>上报 → 时限</translation>
+    </message>
+    <message>
+        <source>Lead, helpers</source>
+        <translation>主办 · 协办</translation>
+    </message>
+    <message>
+        <source>Department</source>
+        <translation>承办部门</translation>
+    </message>
+    <message>
+        <source>Suspected duplicate of</source>
+        <translation>疑似重复</translation>
+    </message>
+    <message>
+        <source>Reporter</source>
+        <translation>报告人</translation>
+    </message>
+    <message>
         <source>State</source>
         <translation>状态</translation>
     </message>
     <message>
-        <source>Priority</source>
-        <translation>优先级</translation>
+        <source>Time</source>
+        <translation>时间</translation>
     </message>
     <message>
-        <source>Category</source>
-        <translation>类别</translation>
+        <source>By, seat</source>
+        <translation>人员 @ 席位</translation>
     </message>
     <message>
-        <source>Channel</source>
-        <translation>来源</translation>
+        <source>Note</source>
+        <translation>备注</translation>
+    </message>
+    <message>
+        <source>Recommended responders (1–5: lead, Shift+1–5: helper)</source>
+        <translation>推荐处置力量（1–5 主办，Shift+1–5 协办）</translation>
+    </message>
+    <message>
+        <source>Timeline</source>
+        <translation>办理过程</translation>
+    </message>
+    <message>
+        <source>P{priority}</source>
+        <translation>{priority}级</translation>
     </message>
     <message>
         <source>Grid</source>
         <translation>网格</translation>
-    </message>
-    <message>
-        <source>Reported</source>
-        <translation>上报时间</translation>
-    </message>
-    <message>
-        <source>Deadline</source>
-        <translation>办理时限</translation>
-    </message>
-    <message>
-        <source>Lead</source>
-        <translation>主办人</translation>
     </message>
     <message>
         <source>Address</source>
@@ -130,8 +787,24 @@
         <translation>距离</translation>
     </message>
     <message>
-        <source>Recommended responders (press 1–5 to assign)</source>
-        <translation>推荐处置力量（按 1–5 派遣）</translation>
+        <source>Lead 1–5</source>
+        <translation>主办 1–5</translation>
+    </message>
+    <message>
+        <source>Helper ⇧1–5</source>
+        <translation>协办 ⇧1–5</translation>
+    </message>
+    <message>
+        <source>Transfer T</source>
+        <translation>转部门 T</translation>
+    </message>
+    <message>
+        <source>Merge M</source>
+        <translation>合并 M</translation>
+    </message>
+    <message>
+        <source>Escalate E</source>
+        <translation>上报 E</translation>
     </message>
     <message>
         <source>{deadline} — overdue</source>
@@ -140,6 +813,18 @@
     <message>
         <source>Finding the nearest responders by road…</source>
         <translation>正在按路网查找最近的处置力量…</translation>
+    </message>
+    <message>
+        <source>anonymous</source>
+        <translation>匿名</translation>
+    </message>
+    <message>
+        <source>{ticket} — press M to merge into it</source>
+        <translation>{ticket} — 按 M 合并到该工单</translation>
+    </message>
+    <message>
+        <source>helpers go with the lead: {names}</source>
+        <translation>随主办派出的协办：{names}</translation>
     </message>
     <message>
         <source>No responder on duty can reach it by road.</source>
@@ -214,6 +899,81 @@
     <message>
         <source>Overdue</source>
         <translation>已超期</translation>
+    </message>
+</context>
+<context>
+    <name>IntakeForm</name>
+    <message>
+        <source>New walk-in / phone incident</source>
+        <translation>新建来访/来电事件</translation>
+    </message>
+    <message>
+        <source>Walk-in</source>
+        <translation>来访</translation>
+    </message>
+    <message>
+        <source>Phone</source>
+        <translation>电话</translation>
+    </message>
+    <message>
+        <source>P{priority}</source>
+        <translation>{priority}级</translation>
+    </message>
+    <message>
+        <source>What happened, who is involved, what is needed</source>
+        <translation>发生了什么、涉及谁、需要什么</translation>
+    </message>
+    <message>
+        <source>optional</source>
+        <translation>选填</translation>
+    </message>
+    <message>
+        <source>Take in</source>
+        <translation>受理</translation>
+    </message>
+    <message>
+        <source>Reported by</source>
+        <translation>来源</translation>
+    </message>
+    <message>
+        <source>Category</source>
+        <translation>类别</translation>
+    </message>
+    <message>
+        <source>Priority</source>
+        <translation>优先级</translation>
+    </message>
+    <message>
+        <source>Description</source>
+        <translation>描述</translation>
+    </message>
+    <message>
+        <source>Address</source>
+        <translation>地址</translation>
+    </message>
+    <message>
+        <source>Position</source>
+        <translation>位置</translation>
+    </message>
+    <message>
+        <source>Reporter</source>
+        <translation>报告人</translation>
+    </message>
+    <message>
+        <source>Say what happened: the description is empty.</source>
+        <translation>请填写事件描述：描述为空。</translation>
+    </message>
+    <message>
+        <source>The description is too long (at most {n} characters).</source>
+        <translation>描述过长（最多 {n} 个字）。</translation>
+    </message>
+    <message>
+        <source>The phone number may hold only digits, spaces, dashes and a leading +.</source>
+        <translation>电话号码只能包含数字、空格、短横线和开头的 +。</translation>
+    </message>
+    <message>
+        <source>Not taken in: {error}</source>
+        <translation>未受理：{error}</translation>
     </message>
 </context>
 <context>
@@ -330,9 +1090,41 @@
         <source>department</source>
         <translation>部门</translation>
     </message>
+    <message>
+        <source>city management bureau</source>
+        <translation>城管局</translation>
+    </message>
+    <message>
+        <source>market regulation</source>
+        <translation>市场监管</translation>
+    </message>
+    <message>
+        <source>ecology and environment</source>
+        <translation>生态环境</translation>
+    </message>
+    <message>
+        <source>emergency management</source>
+        <translation>应急管理</translation>
+    </message>
+    <message>
+        <source>water affairs</source>
+        <translation>水务</translation>
+    </message>
+    <message>
+        <source>justice office</source>
+        <translation>司法所</translation>
+    </message>
 </context>
 <context>
     <name>MapView</name>
+    <message>
+        <source>Open tickets per grid</source>
+        <translation>网格未办结工单</translation>
+    </message>
+    <message>
+        <source>1-3-5 min police coverage</source>
+        <translation>1-3-5分钟快反圈（公安）</translation>
+    </message>
     <message>
         <source>Water</source>
         <translation>水系</translation>
@@ -358,6 +1150,10 @@
         <translation>网格</translation>
     </message>
     <message>
+        <source>Patrol routes</source>
+        <translation>巡逻路线</translation>
+    </message>
+    <message>
         <source>Checkpoints</source>
         <translation>卡口</translation>
     </message>
@@ -372,6 +1168,77 @@
     <message>
         <source>Open incidents</source>
         <translation>未办结事件</translation>
+    </message>
+    <message>
+        <source>Incident heat</source>
+        <translation>事件热力</translation>
+    </message>
+    <message>
+        <source>on duty</source>
+        <translation>在岗</translation>
+    </message>
+    <message>
+        <source>busy</source>
+        <translation>执行任务中</translation>
+    </message>
+    <message>
+        <source>off duty</source>
+        <translation>休息</translation>
+    </message>
+    <message>
+        <source>class A (police)</source>
+        <translation>一类（公安）</translation>
+    </message>
+    <message>
+        <source>class B (social)</source>
+        <translation>二类（社会）</translation>
+    </message>
+    <message>
+        <source>rural</source>
+        <translation>农村</translation>
+    </message>
+    <message>
+        <source>private</source>
+        <translation>私有</translation>
+    </message>
+    <message>
+        <source>online</source>
+        <translation>在线</translation>
+    </message>
+    <message>
+        <source>offline</source>
+        <translation>离线</translation>
+    </message>
+</context>
+<context>
+    <name>SearchBox</name>
+    <message>
+        <source>Search grid, responder, camera, ticket, lon,lat (Ctrl+F)</source>
+        <translation>搜索网格、人员、摄像头、工单、经纬度（Ctrl+F）</translation>
+    </message>
+    <message>
+        <source>Coordinates: 114.1,30.5 (WGS-84) or gcj02:114.1,30.5 or bd09:114.1,30.5</source>
+        <translation>坐标：114.1,30.5（WGS-84）或 gcj02:114.1,30.5 或 bd09:114.1,30.5</translation>
+    </message>
+    <message>
+        <source>Position {where} ({system})</source>
+        <translation>位置 {where}（{system}）</translation>
+    </message>
+    <message>
+        <source>Ticket {id} · {state}</source>
+        <translation>工单 {id} · {state}</translation>
+    </message>
+    <message>
+        <source>Grid {name} · {code}</source>
+        <translation>网格 {name} · {code}</translation>
+    </message>
+    <message>
+        <source>Responder {name} · {id} · {kind}</source>
+        <translation>人员 {name} · {id} · {kind}</translation>
+    </message>
+    <message>
+        <source>Camera {name} · {id}</source>
+        <translation>摄像头 {name} · {id}</translation>
     </message>
 </context>
 <context>
@@ -393,12 +1260,113 @@
         <translation>将当前事件派给对应的推荐处置力量</translation>
     </message>
     <message>
+        <source>Add that recommended responder as a helper (before the lead: sent with it)</source>
+        <translation>将该推荐人员加为协办（先于主办选择时随主办派出）</translation>
+    </message>
+    <message>
+        <source>Transfer the selected incident to a department, with a deadline</source>
+        <translation>将所选事件转交部门并设定时限</translation>
+    </message>
+    <message>
+        <source>Merge the selected incident into its suspected duplicate</source>
+        <translation>将所选事件合并到疑似重复工单</translation>
+    </message>
+    <message>
+        <source>Escalate the selected incident one level</source>
+        <translation>将所选事件上报一级</translation>
+    </message>
+    <message>
+        <source>Search grids, responders, cameras, tickets or coordinates; Enter goes to the first hit</source>
+        <translation>搜索网格、人员、摄像头、工单或坐标；回车跳到第一个结果</translation>
+    </message>
+    <message>
+        <source>Leave the search box for the queue</source>
+        <translation>离开搜索框回到事件队列</translation>
+    </message>
+    <message>
+        <source>New walk-in / phone incident at the map&apos;s centre (right-click: at that point)</source>
+        <translation>在地图中心新建来访/来电事件（右键：在该点）</translation>
+    </message>
+    <message>
         <source>Show the whole territory on the map</source>
         <translation>地图显示全辖区</translation>
     </message>
     <message>
         <source>Show or hide this panel</source>
         <translation>显示或隐藏本面板</translation>
+    </message>
+</context>
+<context>
+    <name>TileLayer</name>
+    <message>
+        <source>Tile map: {name}</source>
+        <translation>瓦片底图：{name}</translation>
+    </message>
+    <message>
+        <source>No tile map</source>
+        <translation>无瓦片底图</translation>
+    </message>
+    <message>
+        <source>GCJ-02 correction</source>
+        <translation>GCJ-02 纠偏</translation>
+    </message>
+    <message>
+        <source>The tiles are in GCJ-02 (most Chinese web maps): shift them onto the WGS-84 data</source>
+        <translation>瓦片为 GCJ-02 坐标（多数国内网络地图）时勾选，将其纠偏到 WGS-84 数据上</translation>
+    </message>
+</context>
+<context>
+    <name>TransferDialog</name>
+    <message>
+        <source>Transfer {ticket} to a department</source>
+        <translation>将 {ticket} 转交部门</translation>
+    </message>
+    <message>
+        <source> h</source>
+        <translation> 小时</translation>
+    </message>
+    <message>
+        <source>Department</source>
+        <translation>部门</translation>
+    </message>
+    <message>
+        <source>Report back within</source>
+        <translation>反馈时限</translation>
+    </message>
+    <message>
+        <source>Deadline</source>
+        <translation>截止时间</translation>
+    </message>
+</context>
+<context>
+    <name>VideoDock</name>
+    <message>
+        <source>Loading cameras…</source>
+        <translation>正在读取摄像头…</translation>
+    </message>
+    <message>
+        <source>Nearby video</source>
+        <translation>附近视频</translation>
+    </message>
+    <message>
+        <source>All cameras</source>
+        <translation>全部摄像头</translation>
+    </message>
+    <message>
+        <source>{n} cameras within {m:.0f} m of {ticket}</source>
+        <translation>{ticket} 周边 {m:.0f} 米内 {n} 路摄像头</translation>
+    </message>
+    <message>
+        <source>No online camera within {m:.0f} m of {ticket}</source>
+        <translation>{ticket} 周边 {m:.0f} 米内无在线摄像头</translation>
+    </message>
+    <message>
+        <source>Cameras could not be read: {error}</source>
+        <translation>无法读取摄像头：{error}</translation>
+    </message>
+    <message>
+        <source>Select an incident to see the cameras near it.</source>
+        <translation>选择事件以查看其周边摄像头。</translation>
     </message>
 </context>
 <context>
@@ -472,7 +1440,11 @@
     </message>
     <message>
         <source>in view</source>
-        <translation>在视野内</translation>
+        <translation>可视</translation>
+    </message>
+    <message>
+        <source>facing away</source>
+        <translation>背向</translation>
     </message>
 </context>
 <context>
@@ -488,6 +1460,257 @@
     <message>
         <source>No snapshot: {error}</source>
         <translation>无法抓拍：{error}</translation>
+    </message>
+</context>
+<context>
+    <name>WallWindow</name>
+    <message>
+        <source>Situation wall</source>
+        <translation>态势大屏</translation>
+    </message>
+    <message>
+        <source>Whole territory</source>
+        <translation>全域</translation>
+    </message>
+    <message>
+        <source>Grid governance situation</source>
+        <translation>网格化社会治理态势</translation>
+    </message>
+    <message>
+        <source>Open</source>
+        <translation>在办</translation>
+    </message>
+    <message>
+        <source>Overdue</source>
+        <translation>超期</translation>
+    </message>
+    <message>
+        <source>Escalated</source>
+        <translation>已升级</translation>
+    </message>
+    <message>
+        <source>Awaiting dispatch</source>
+        <translation>待派单</translation>
+    </message>
+    <message>
+        <source>Average dispatch</source>
+        <translation>平均派单</translation>
+    </message>
+    <message>
+        <source>Average arrival</source>
+        <translation>平均到场</translation>
+    </message>
+    <message>
+        <source>On time</source>
+        <translation>按时办结率</translation>
+    </message>
+    <message>
+        <source>Resolved on site</source>
+        <translation>就地解决率</translation>
+    </message>
+    <message>
+        <source>Satisfaction</source>
+        <translation>满意率</translation>
+    </message>
+    <message>
+        <source>Repeat cases</source>
+        <translation>重复件</translation>
+    </message>
+    <message>
+        <source>Now</source>
+        <translation>当前态势</translation>
+    </message>
+    <message>
+        <source>Intake, last 24 hours</source>
+        <translation>近24小时受理</translation>
+    </message>
+    <message>
+        <source>No tickets</source>
+        <translation>暂无工单</translation>
+    </message>
+    <message>
+        <source>Response, last 24 hours</source>
+        <translation>响应时效（近24小时）</translation>
+    </message>
+    <message>
+        <source>Service, last 30 days</source>
+        <translation>办理质量（近30天）</translation>
+    </message>
+    <message>
+        <source>Last 24 hours</source>
+        <translation>近24小时</translation>
+    </message>
+    <message>
+        <source>Usual day (30-day mean)</source>
+        <translation>日常水平（30天均值）</translation>
+    </message>
+    <message>
+        <source>Tickets per day</source>
+        <translation>日受理量</translation>
+    </message>
+    <message>
+        <source>On-time rate</source>
+        <translation>按时办结率</translation>
+    </message>
+    <message>
+        <source>Tickets by hour of day</source>
+        <translation>分时段受理量</translation>
+    </message>
+    <message>
+        <source>Last 30 days</source>
+        <translation>近30天</translation>
+    </message>
+    <message>
+        <source>Latest serious incident</source>
+        <translation>最新重大事件</translation>
+    </message>
+    <message>
+        <source>None in the last 24 hours</source>
+        <translation>近24小时无重大事件</translation>
+    </message>
+    <message>
+        <source>Townships lagging behind</source>
+        <translation>乡镇（街道）后进排名</translation>
+    </message>
+    <message>
+        <source>Dispute mediation, last 30 days</source>
+        <translation>矛盾纠纷调解（近30天）</translation>
+    </message>
+    <message>
+        <source>Special action</source>
+        <translation>专项行动</translation>
+    </message>
+    <message>
+        <source>No special action running</source>
+        <translation>当前无专项行动</translation>
+    </message>
+    <message>
+        <source>The wall could not be loaded: {error}</source>
+        <translation>大屏无法加载：{error}</translation>
+    </message>
+    <message>
+        <source>tickets being handled</source>
+        <translation>件正在办理</translation>
+    </message>
+    <message>
+        <source>past the deadline</source>
+        <translation>已过办理时限</translation>
+    </message>
+    <message>
+        <source>pushed up a level</source>
+        <translation>已上报上级</translation>
+    </message>
+    <message>
+        <source>not yet dispatched</source>
+        <translation>尚未派单</translation>
+    </message>
+    <message>
+        <source>{n} tickets dispatched</source>
+        <translation>已派单 {n} 件</translation>
+    </message>
+    <message>
+        <source>{n} arrivals on site</source>
+        <translation>到场 {n} 次</translation>
+    </message>
+    <message>
+        <source>of {n} closed</source>
+        <translation>共办结 {n} 件</translation>
+    </message>
+    <message>
+        <source>of {n} resolved</source>
+        <translation>共解决 {n} 件</translation>
+    </message>
+    <message>
+        <source>mean rating {r:.1f} / 5</source>
+        <translation>平均评分 {r:.1f} / 5</translation>
+    </message>
+    <message>
+        <source>{n} repeat callers</source>
+        <translation>多次来电 {n} 人</translation>
+    </message>
+    <message>
+        <source>{m:.0f} min</source>
+        <translation>{m:.0f} 分钟</translation>
+    </message>
+    <message>
+        <source>{n} overdue</source>
+        <translation>超期 {n}</translation>
+    </message>
+    <message>
+        <source>{n} closed late</source>
+        <translation>逾期办结 {n}</translation>
+    </message>
+    <message>
+        <source>{rate} on time</source>
+        <translation>按时 {rate}</translation>
+    </message>
+    <message>
+        <source>Villages and communities lagging behind</source>
+        <translation>村（社区）后进排名</translation>
+    </message>
+    <message>
+        <source>Mediated</source>
+        <translation>调解成功</translation>
+    </message>
+    <message>
+        <source>Referred</source>
+        <translation>移交处理</translation>
+    </message>
+    <message>
+        <source>Failed</source>
+        <translation>调解未成</translation>
+    </message>
+    <message>
+        <source>In progress</source>
+        <translation>调解中</translation>
+    </message>
+    <message>
+        <source>Success rate {rate}</source>
+        <translation>调解成功率 {rate}</translation>
+    </message>
+    <message>
+        <source>No concluded mediation</source>
+        <translation>暂无办结调解</translation>
+    </message>
+    <message>
+        <source>{period}, {days} days left</source>
+        <translation>{period}，剩余 {days} 天</translation>
+    </message>
+    <message>
+        <source>Focus: {focus}</source>
+        <translation>重点：{focus}</translation>
+    </message>
+    <message>
+        <source>{n} tickets in the area · {open} open · {closed} done</source>
+        <translation>区域内 {n} 件 · 在办 {open} · 办结 {closed}</translation>
+    </message>
+    <message>
+        <source>Open tickets per grid</source>
+        <translation>各网格在办工单</translation>
+    </message>
+    <message>
+        <source>Open tickets per township</source>
+        <translation>各乡镇（街道）在办工单</translation>
+    </message>
+    <message>
+        <source>Tickets per 1,000 households (30 days)</source>
+        <translation>每千户工单量（近30天）</translation>
+    </message>
+    <message>
+        <source>Overdue share of open tickets</source>
+        <translation>在办工单超期率</translation>
+    </message>
+    <message>
+        <source>Mean rating (30 days)</source>
+        <translation>平均评分（近30天）</translation>
+    </message>
+    <message>
+        <source>{name}: lags most</source>
+        <translation>{name}（后进）</translation>
+    </message>
+    <message>
+        <source>Special action: {name}</source>
+        <translation>专项行动：{name}</translation>
     </message>
 </context>
 </TS>
