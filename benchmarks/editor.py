@@ -17,41 +17,30 @@ Without --db the city demo is built once into benchmarks/.cache/.
 
 from __future__ import annotations
 
-import argparse
 import json
+import math
 import time
-from pathlib import Path
 
 import numpy as np
 import shapely
 
-from benchmarks.common import city_store, print_report
+from benchmarks.common import argument_parser, city_store, open_headless, print_report
 
 TARGET_MS = 200.0
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", type=Path, help="store to edit, never saved (default: the cached city demo)")
+    parser = argument_parser(__doc__, "store to edit, never saved")
     parser.add_argument("--edits", type=int, default=30, help="vertex drags to time")
-    parser.add_argument("--size", default="1920x1080", help="window size")
-    parser.add_argument("--json", action="store_true", help="print the result as JSON")
     args = parser.parse_args(argv)
 
-    # Qt after argparse: QtWebEngine must be imported before the QApplication exists.
-    import PySide6.QtWebEngineWidgets  # noqa: F401
-    from PySide6.QtCore import QEventLoop, QTimer
+    store = open_headless(args.db)  # Qt after argparse, so that --help needs no Qt
+    from console.editor import EditorWindow, wait_for
+    from console.headless import dispose, spin
 
-    from console.app import application
-    from console.editor import EditorWindow, dispose, wait_for
-    from data.store import Store
-
-    application("zh_CN", headless=True)
-    store = Store.open(args.db or city_store())
     opened = time.perf_counter()
     window = EditorWindow(store, analyst="benchmark")
-    width, height = map(int, args.size.split("x"))
-    window.resize(width, height)
+    window.resize(*args.size)
     window.show()
     wait_for(window.ready, window, time.monotonic() + 300, "the editor did not draw within 300 s")
     ready_s = time.perf_counter() - opened
@@ -60,10 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         """ms from the gesture until the page has painted everything it was sent."""
         start = time.perf_counter()
         gesture()
-        while not window.is_drawn:
-            loop = QEventLoop()
-            QTimer.singleShot(1, loop.quit)
-            loop.exec()
+        spin(lambda: window.is_drawn, math.inf, step_ms=1)
         return (time.perf_counter() - start) * 1000
 
     model = window.model

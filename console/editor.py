@@ -13,19 +13,14 @@ import getpass
 import json
 import logging
 import threading
-import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from PySide6.QtCore import (
-    QCoreApplication,
-    QEvent,
-    QEventLoop,
     QObject,
     QSize,
     Qt,
-    QTimer,
     Signal,
     Slot,
 )
@@ -58,6 +53,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console import headless
 from console.editor_model import EditorModel, Outcome
 from console.mapview import MapData, MapView, read_map_data
 from data.store import Store, StoreError
@@ -1080,16 +1076,9 @@ class EditorWindow(QMainWindow):
 
 def run_editor(store: Store, language: str) -> int:
     """Open the editor and run until it is closed."""
-    from console.app import application
+    from console.app import application, run_maximised
 
-    app = application(language)
-    window = EditorWindow(store, ask_before_closing=True)
-    window.resize(app.primaryScreen().availableSize())
-    window.showMaximized()
-    try:
-        return app.exec()
-    finally:
-        dispose(window)
+    return run_maximised(application(language), EditorWindow(store, ask_before_closing=True))
 
 
 def take_editor_screenshot(store: Store, out: Path, size: QSize, language: str, timeout_s: float = 30.0,
@@ -1100,9 +1089,7 @@ def take_editor_screenshot(store: Store, out: Path, size: QSize, language: str, 
     application(language, headless=True)
     window = EditorWindow(store)
     try:
-        window.resize(size)
-        window.show()
-        deadline = time.monotonic() + timeout_s
+        deadline = headless.show_for_render(window, size, timeout_s)
         wait_for(window.ready, window, deadline, f"the editor did not draw its grids within {timeout_s:g} s")
         if grid is None:
             west, south, east, north = window.model.grids.total_bounds
@@ -1112,44 +1099,18 @@ def take_editor_screenshot(store: Store, out: Path, size: QSize, language: str, 
         window.select(grid)
         window.focus_grid(grid)
         wait_until_drawn(window, deadline)
-        window.map.wait_for_next_frame()
-        if not window.grab().save(str(out), "PNG"):
-            raise EditorError(f"could not write {out}")
+        headless.save_frame(window, out, EditorError)
     finally:
-        dispose(window)
+        headless.dispose(window)
 
 
 def wait_until_drawn(window: EditorWindow, deadline: float) -> None:
     """Run the event loop until the page has painted everything sent to it."""
-    while not window.is_drawn:
-        if time.monotonic() > deadline:
-            raise EditorError("the map page did not draw in time")
-        loop = QEventLoop()
-        QTimer.singleShot(10, loop.quit)
-        loop.exec()
+    headless.spin(lambda: window.is_drawn, deadline, step_ms=10)
+    if not window.is_drawn:
+        raise EditorError("the map page did not draw in time")
 
 
 def wait_for(signal, window: EditorWindow, deadline: float, late: str) -> None:
     """Run the event loop until `signal` fires; a load failure or the deadline raises."""
-    loop = QEventLoop()
-    fired: list = []
-    failed: list[str] = []
-    signal.connect(lambda *args: fired.append(args))
-    window.loadFailed.connect(failed.append)
-    timer = QTimer(singleShot=True)
-    for stop in (signal, window.loadFailed, timer.timeout):
-        stop.connect(loop.quit)
-    timer.start(max(0, int((deadline - time.monotonic()) * 1000)))
-    loop.exec()
-    timer.stop()
-    if failed:
-        raise EditorError(f"the grids could not be loaded: {failed[0]}")
-    if not fired:
-        raise EditorError(late)
-
-
-def dispose(window: QMainWindow) -> None:
-    """Delete the window now: its web page must go before the web profile does at exit."""
-    window.close()
-    window.deleteLater()
-    QCoreApplication.sendPostedEvents(window, QEvent.Type.DeferredDelete)
+    headless.wait_for(signal, window, deadline, late, EditorError, "the grids could not be loaded")

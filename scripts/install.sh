@@ -78,32 +78,10 @@ install_python_packages() {
   echo "$wanted" >"$stamp"
 }
 
-install_web_assets() {
-  # Leaflet from the npm registry, so the map page never needs the internet at run time.
-  local target=resources/web/vendor/leaflet stamp=resources/web/vendor/leaflet/VERSION tmp log
-  if [[ -f $stamp && $(cat "$stamp") == "$LEAFLET_VERSION" ]]; then
-    step "web assets: leaflet $LEAFLET_VERSION present"
-    return
-  fi
-  command -v npm >/dev/null || fail "npm not found; it is needed once to fetch leaflet"
-  step "web assets: fetching leaflet $LEAFLET_VERSION"
-  tmp=$(mktemp -d)
-  if ! log=$(npm pack --silent --pack-destination "$tmp" "leaflet@$LEAFLET_VERSION" 2>&1); then
-    printf '%s\n' "$log" >&2
-    fail "npm pack leaflet@$LEAFLET_VERSION failed (is the npm registry reachable?)"
-  fi
-  tar -xzf "$tmp/leaflet-$LEAFLET_VERSION.tgz" -C "$tmp" \
-    package/dist/leaflet.js package/dist/leaflet.css package/dist/images
-  rm -rf "$target"
-  mkdir -p "$target"
-  cp -r "$tmp/package/dist/leaflet.js" "$tmp/package/dist/leaflet.css" "$tmp/package/dist/images" "$target/"
-  echo "$LEAFLET_VERSION" >"$stamp"
-  rm -rf "$tmp"
-}
-
 install_npm_files() {
-  # Files of one npm package into resources/web/vendor/NAME, fetched once per version: npm pack
-  # gives the published tarball without installing anything.
+  # Files (or folders) of one npm package into resources/web/vendor/NAME, fetched once per version,
+  # so the map page never needs the internet at run time: npm pack gives the published tarball
+  # without installing anything.
   local name=$1 package=$2 version=$3 tarball=$4
   shift 4
   local target=resources/web/vendor/$name stamp=resources/web/vendor/$name/VERSION tmp log file
@@ -121,7 +99,7 @@ install_npm_files() {
   tar -xzf "$tmp/$tarball" -C "$tmp" "${@/#/package/}"
   rm -rf "$target"
   mkdir -p "$target"
-  for file in "$@"; do cp "$tmp/package/$file" "$target/"; done
+  for file in "$@"; do cp -r "$tmp/package/$file" "$target/"; done
   echo "$version" >"$stamp"
   rm -rf "$tmp"
 }
@@ -159,7 +137,8 @@ build_demo_city() {
 
 install_system_packages
 install_python_packages
-install_web_assets
+install_npm_files leaflet leaflet "$LEAFLET_VERSION" "leaflet-$LEAFLET_VERSION.tgz" \
+  dist/leaflet.js dist/leaflet.css dist/images
 install_npm_files geoman @geoman-io/leaflet-geoman-free "$GEOMAN_VERSION" \
   "geoman-io-leaflet-geoman-free-$GEOMAN_VERSION.tgz" dist/leaflet-geoman.js dist/leaflet-geoman.css LICENSE
 install_npm_files leaflet-heat leaflet.heat "$LEAFLET_HEAT_VERSION" "leaflet.heat-$LEAFLET_HEAT_VERSION.tgz" \

@@ -64,47 +64,48 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     import_parser.set_defaults(handler=run_import)
 
-    export_parser = actions.add_parser(
-        "export",
+    export_parser = _add_store_action(
+        actions, "export", run_export, "store to read",
         help="write a store's grids to a GIS file",
         description=f"Write the store's grids to a file; the suffix picks the format ({', '.join(OUTPUT_FORMATS)}).",
     )
-    export_parser.add_argument("--db", required=True, metavar="FILE.gpkg", help="store to read")
     export_parser.add_argument("--out", required=True, metavar="FILE", help="file to write (replaced if it exists)")
-    export_parser.set_defaults(handler=run_export)
 
-    history_parser = actions.add_parser(
-        "history",
+    history_parser = _add_store_action(
+        actions, "history", run_history, "store to read",
         help="list the saved changes of a store's grids",
         description="List every saved grid change: change-set, when, who, why, and each grid's versions.",
     )
-    history_parser.add_argument("--db", required=True, metavar="FILE.gpkg", help="store to read")
     history_parser.add_argument("--code", help="only the history of this grid code")
     history_parser.add_argument("--json", action="store_true", help="print the history as JSON")
-    history_parser.set_defaults(handler=run_history)
 
-    rollback_parser = actions.add_parser(
-        "rollback",
+    rollback_parser = _add_store_action(
+        actions, "rollback", run_rollback, "store to change",
         help="undo a saved grid change-set by saving a new one",
         description="Restore the grids a change-set touched to their earlier states, as a new change-set "
         "(history is kept). Refused (exit 1) if those grids changed again since.",
     )
     rollback_parser.add_argument("changeset", type=int, metavar="CHANGESET_ID", help="change-set to roll back")
-    rollback_parser.add_argument("--db", required=True, metavar="FILE.gpkg", help="store to change")
     rollback_parser.add_argument("--by", required=True, metavar="NAME", help="who rolls back")
     rollback_parser.add_argument("--why", required=True, metavar="TEXT", help="why")
-    rollback_parser.set_defaults(handler=run_rollback)
 
-    edit_parser = actions.add_parser(
-        "edit",
+    edit_parser = _add_store_action(
+        actions, "edit", run_edit, "store to edit",
         help="open the grid editor on a store",
         description="Open the analysts' grid editor: draw, split, merge, reshape and re-parent grids, "
         "save them as versioned change-sets (needs a display; `gridsight screenshot --view editor` otherwise).",
     )
-    edit_parser.add_argument("--db", required=True, metavar="FILE.gpkg", help="store to edit")
     edit_parser.add_argument("--lang", choices=LANGUAGES, default=DEFAULT_LANGUAGE,
                              help=f"UI language (default: {DEFAULT_LANGUAGE})")
-    edit_parser.set_defaults(handler=run_edit)
+
+
+def _add_store_action(actions: argparse._SubParsersAction, name: str, handler, store_help: str,
+                      **texts: str) -> argparse.ArgumentParser:
+    """An action on a store: its parser (`texts`: help, description) with the required --db option."""
+    parser = actions.add_parser(name, **texts)
+    parser.add_argument("--db", required=True, metavar="FILE.gpkg", help=store_help)
+    parser.set_defaults(handler=handler)
+    return parser
 
 
 def _add_input_arguments(parser: argparse.ArgumentParser) -> None:

@@ -4,7 +4,6 @@ slots the page calls, and what the page then shows is read back from the page it
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
 import shapely
@@ -12,7 +11,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
 from console import cli, editor_model
-from console.app import application
 from console.editor import EditorWindow
 from data import gridversions
 from data.store import Store
@@ -33,31 +31,17 @@ def inside(grid: int) -> tuple[float, float]:
 
 
 @pytest.fixture
-def store_path(tmp_path, city_path):
-    path = tmp_path / "editing.gpkg"
-    shutil.copy(city_path, path)
-    with Store.open(path) as store, store.transaction() as tx:
-        # Two grid workers in the village's southern grids.
-        tx.execute("UPDATE responders SET grid_code = 'T0V0G0' WHERE responder_id = 'R0'")
-        tx.execute("UPDATE responders SET grid_code = 'T0V0G1' WHERE responder_id = 'R3'")
-    return path
+def store_path(city_copy):
+    """The store `store` opens here: the tiny city with two grid workers in the village's southern grids."""
+    return city_copy("editing.gpkg",
+                     "UPDATE responders SET grid_code = 'T0V0G0' WHERE responder_id = 'R0'",
+                     "UPDATE responders SET grid_code = 'T0V0G1' WHERE responder_id = 'R3'")
 
 
 @pytest.fixture
-def edit_store(store_path):
-    with Store.open(store_path) as store:
-        yield store
-
-
-@pytest.fixture
-def open_editor(qtbot, edit_store):
+def open_editor(qtbot, show_window, store):
     def open_(language: str = "en") -> EditorWindow:
-        application(language, headless=True)
-        window = EditorWindow(edit_store, analyst="analyst-a")
-        qtbot.addWidget(window)
-        window.resize(1280, 800)
-        with qtbot.waitSignal(window.ready, timeout=20_000):
-            window.show()
+        window, _ = show_window(language, lambda: EditorWindow(store, analyst="analyst-a"), "ready", (1280, 800))
         settle(qtbot, window)
         return window
 
@@ -96,7 +80,7 @@ def test_the_page_gets_the_grids_of_the_view_at_the_level_that_fits(qtbot, open_
     assert 1 < len([c for c in close_up["codes"] if "G" in c]) < 36  # only the grids around the view
 
 
-def test_select_then_drag_a_shared_corner_moves_all_four_grids(qtbot, open_editor, edit_store):
+def test_select_then_drag_a_shared_corner_moves_all_four_grids(qtbot, open_editor, store):
     window = open_editor()
     click(qtbot, window, *inside(0))
     shown = state(qtbot, window)
@@ -108,7 +92,7 @@ def test_select_then_drag_a_shared_corner_moves_all_four_grids(qtbot, open_edito
     assert shown["pending"] == ["T0V0G0", "T0V0G1", "T0V0G2", "T0V0G3"]
     assert window.feedback.table.rowCount() == 4 and window.feedback.message.property("kind") == "ok"
     assert validate(window.model.grids) == []
-    assert window.windowTitle().endswith("*") and stored_codes(edit_store)  # nothing saved yet
+    assert window.windowTitle().endswith("*") and stored_codes(store)  # nothing saved yet
 
 
 def test_dragging_a_vertex_out_of_the_parent_is_refused_and_the_handles_stay(qtbot, open_editor):
@@ -149,23 +133,23 @@ def test_split_along_a_drawn_line_then_undo_and_redo(qtbot, open_editor):
     assert "T0V0G4" in state(qtbot, window)["codes"]
 
 
-def test_merge_save_and_roll_back(qtbot, open_editor, edit_store):
+def test_merge_save_and_roll_back(qtbot, open_editor, store):
     window = open_editor()
     click(qtbot, window, *inside(0))
     window.set_tool("merge")
     click(qtbot, window, *inside(1))
     shown = state(qtbot, window)
     assert "T0V0G1" not in shown["codes"] and shown["selected"] == "T0V0G0"
-    assert "T0V0G1" in stored_codes(edit_store)  # not saved yet
+    assert "T0V0G1" in stored_codes(store)  # not saved yet
     assert window.save("two small grids make one").ok
-    assert "T0V0G1" not in stored_codes(edit_store)
-    assert edit_store.query("SELECT grid_code FROM responders WHERE responder_id = 'R3'") == [("T0V0G0",)]
+    assert "T0V0G1" not in stored_codes(store)
+    assert store.query("SELECT grid_code FROM responders WHERE responder_id = 'R3'") == [("T0V0G0",)]
     assert window.history.table.rowCount() == 1 and not window.windowTitle().endswith("*")
     assert window.history.select_changeset(1)
     assert state(qtbot, window)["overlays"]["diff"] == 3  # G0 before, G1 before, G0 after
     assert window.rollback(1, "the village objected").ok
-    assert "T0V0G1" in stored_codes(edit_store) and "T0V0G1" in state(qtbot, window)["codes"]
-    assert edit_store.query("SELECT grid_code FROM responders WHERE responder_id = 'R3'") == [("T0V0G1",)]
+    assert "T0V0G1" in stored_codes(store) and "T0V0G1" in state(qtbot, window)["codes"]
+    assert store.query("SELECT grid_code FROM responders WHERE responder_id = 'R3'") == [("T0V0G1",)]
     assert window.history.table.rowCount() == 2
 
 
@@ -196,7 +180,7 @@ def test_delete_gives_the_area_to_the_clicked_neighbour_and_reparent_moves_a_gri
     assert validate(window.model.grids) == []
 
 
-def test_a_second_analysts_save_is_a_conflict_and_nothing_is_overwritten(qtbot, open_editor, store_path, edit_store):
+def test_a_second_analysts_save_is_a_conflict_and_nothing_is_overwritten(qtbot, open_editor, store_path, store):
     window = open_editor()
     click(qtbot, window, *inside(0))
     window.bridge.vertexDragged(json.dumps({"from": list(CENTRE), "to": [CENTRE[0] + 0.002, CENTRE[1]]}))
@@ -207,13 +191,13 @@ def test_a_second_analysts_save_is_a_conflict_and_nothing_is_overwritten(qtbot, 
     outcome = window.save("mine")
     assert outcome.conflict and not outcome.ok
     assert window.feedback.message.property("kind") == "error" and "Nothing was saved" in window.feedback.message.text()
-    assert "T0V0G1" not in stored_codes(edit_store)  # B's merge stands
+    assert "T0V0G1" not in stored_codes(store)  # B's merge stands
     assert window.model.has_unsaved()  # A's edit is still there to redo after a reload
 
 
-def test_import_a_layout_previews_the_diff_and_applies_as_one_change_set(qtbot, open_editor, edit_store, tmp_path):
+def test_import_a_layout_previews_the_diff_and_applies_as_one_change_set(qtbot, open_editor, store, tmp_path):
     window = open_editor()
-    layout = editing.merge(edit_store.read_layer("grids"), "T1V1G0", "T1V1G1").grids
+    layout = editing.merge(store.read_layer("grids"), "T1V1G0", "T1V1G1").grids
     path = tmp_path / "layout.geojson"
     write_grid_file(layout.drop(columns=["fid", "version"]), path)
     outcome = window.preview_import(str(path))
@@ -223,13 +207,13 @@ def test_import_a_layout_previews_the_diff_and_applies_as_one_change_set(qtbot, 
     window.apply_import()
     assert "T1V1G1" not in state(qtbot, window)["codes"]
     assert window.save("new layout from the district").ok
-    history = gridversions.history(edit_store)
+    history = gridversions.history(store)
     assert history["changeset_id"].nunique() == 1 and set(history["code"]) == {"T1V1G0", "T1V1G1"}
 
 
-def test_an_invalid_layout_cannot_be_applied(qtbot, open_editor, edit_store, tmp_path):
+def test_an_invalid_layout_cannot_be_applied(qtbot, open_editor, store, tmp_path):
     window = open_editor()
-    layout = edit_store.read_layer("grids")
+    layout = store.read_layer("grids")
     layout.loc[layout["code"] == "T0V0G0", "geometry"] = shapely.box(WEST, SOUTH, WEST + 0.03, SOUTH + 0.01)
     path = tmp_path / "broken.geojson"
     write_grid_file(layout.drop(columns=["fid", "version"]), path)
@@ -262,7 +246,7 @@ def test_the_balance_assistant_proposes_a_split_the_analyst_accepts(qtbot, open_
     assert state(qtbot, window)["overlays"].get("proposal") is None
 
 
-def test_the_attributes_form_renames_and_moves_a_worker_in(qtbot, open_editor, edit_store):
+def test_the_attributes_form_renames_and_moves_a_worker_in(qtbot, open_editor, store):
     window = open_editor()
     click(qtbot, window, *inside(0))
     form = window.attributes
@@ -272,7 +256,7 @@ def test_the_attributes_form_renames_and_moves_a_worker_in(qtbot, open_editor, e
     form.apply.click()
     assert window.model.row("T0V0G0")["name"] == "河畔网格"
     assert window.save("R3 covers the riverside").ok
-    assert edit_store.query("SELECT grid_code FROM responders WHERE responder_id = 'R3'") == [("T0V0G0",)]
+    assert store.query("SELECT grid_code FROM responders WHERE responder_id = 'R3'") == [("T0V0G0",)]
     form.code.setText("X1")
     form.apply.click()
     assert "must start with its parent's code" in window.feedback.message.text()
@@ -342,10 +326,10 @@ def test_the_pages_own_gesture_handlers_send_drags_and_drawings_to_python(qtbot,
     assert "T0V0G4" in state(qtbot, window)["codes"]
 
 
-def test_the_balance_period_ends_at_the_newest_ticket_not_today(edit_store):
-    with edit_store.transaction() as tx:
+def test_the_balance_period_ends_at_the_newest_ticket_not_today(store):
+    with store.transaction() as tx:
         tx.execute("UPDATE incidents SET reported_at = '2020-03-01T08:00:00Z'")
-    model = editor_model.EditorModel(edit_store, "analyst-a")
+    model = editor_model.EditorModel(store, "analyst-a")
     table = model.overloaded(days=7, max_tickets_per_household=0.001, max_area_km2=1e6)
     assert table["tickets"].sum() == 4  # every ticket of the tiny city, all reported that day
     assert len(model.proposal(table["code"].iloc[0])) == 2
