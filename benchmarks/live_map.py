@@ -10,7 +10,11 @@ heartbeat fires on the Qt UI thread and how late a 20 ms timer fires in the page
 JavaScript (measured in the page, reported through the channel): both stand for the
 longest time the dispatcher's screen would not respond. Target: max < 50 ms on both threads.
 
-    .venv/bin/python -m benchmarks.live_map [--db CITY.gpkg] [--movers 20000] [--seconds 30] [--tour]
+With --profile it also reports where the page's time went: our draws (> 2 ms), the long
+animation frames (Chromium's own painting is what is left of them) and the worst stalls of a
+timer with what ran meanwhile, and the UI thread's work per position tick.
+
+    .venv/bin/python -m benchmarks.live_map [--db CITY.gpkg] [--movers 20000] [--seconds 30] [--tour] [--profile]
 
 Without --db the city demo is built once into benchmarks/.cache/.
 """
@@ -25,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.common import city_store, timed
+from benchmarks.common import Heartbeat, city_store, timed
 
 TARGET_MS = 50.0
 HEARTBEAT_MS = 10
@@ -39,11 +43,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=30.0, help="how long to measure")
     parser.add_argument("--size", default="1920x1080", help="window size")
     parser.add_argument("--tour", action="store_true", help="change the view every few seconds")
+    parser.add_argument("--profile", action="store_true",
+                        help="also report the page's long animation frames and what our script drew in them")
     args = parser.parse_args(argv)
 
     # Qt after argparse: QtWebEngine must be imported before the QApplication exists.
     import PySide6.QtWebEngineWidgets  # noqa: F401
-    from PySide6.QtCore import QElapsedTimer, Qt, QTimer
 
     from console.app import ConsoleWindow, application
     from data.feeds import RESTING_STATUSES, RoadSimulator
@@ -66,15 +71,8 @@ def main(argv: list[str] | None = None) -> int:
         _wait(window.recommendationsDone, 120, "no recommendations")  # the recommender's road graph first
 
     # Qt UI thread: a heartbeat timer that should fire every HEARTBEAT_MS.
-    qt_late: list[float] = []
-    clock = QElapsedTimer()
-    heartbeat = QTimer(interval=HEARTBEAT_MS, timerType=Qt.TimerType.PreciseTimer)
-
-    def beat() -> None:
-        qt_late.append(max(0.0, clock.nsecsElapsed() / 1e6 - HEARTBEAT_MS))
-        clock.restart()
-
-    heartbeat.timeout.connect(beat)
+    heartbeat = Heartbeat(HEARTBEAT_MS)
+    qt_late = heartbeat.late
     page_late: list[float] = []
     window.map.pageStalls.connect(page_late.extend)
     ticks = []
@@ -86,8 +84,10 @@ def main(argv: list[str] | None = None) -> int:
     window.map.flash("incidents", incidents, seconds=args.seconds + 10)
     tour = _tour(window.map) if args.tour else None
 
+    qt_work = _time_qt_work(window) if args.profile else None
+    if args.profile:
+        window.map.page().runJavaScript(PROFILE_JS)
     window.map.start_stall_probe(PAGE_PROBE_MS)
-    clock.start()
     heartbeat.start()
     if tour:
         tour.start()
@@ -105,6 +105,9 @@ def main(argv: list[str] | None = None) -> int:
         "qt_ui_stall_ms": _percentiles(qt_late), "page_js_stall_ms": _percentiles(page_late),
         "target_ms": TARGET_MS,
     }
+    if args.profile:
+        report["page_profile"] = _page(window.map, "gridsightProfile.report()")
+        report["qt_work_ms"] = {name: _percentiles(ms) for name, ms in qt_work.items()}
     report["pass"] = bool(report["ticks"] >= args.seconds * 0.9 - 1
                           and max(report["qt_ui_stall_ms"]["max"], report["page_js_stall_ms"]["max"]) < TARGET_MS)
     print(json.dumps(report, indent=2))
@@ -112,6 +115,89 @@ def main(argv: list[str] | None = None) -> int:
     store.close()
     del app
     return 0 if report["pass"] else 1
+
+
+# --profile: times our draws (> 2 ms) and the gaps between animation frames (> 30 ms): a long gap
+# with little of our script in it is Chromium's own painting and compositing.
+PROFILE_JS = """
+window.gridsightProfile = (() => {
+  const draws = [];
+  const gaps = [];
+  const wrap = (obj, name, label) => {
+    const original = obj[name];
+    obj[name] = function (...args) {
+      const start = performance.now();
+      const result = original.apply(this, args);
+      const ms = performance.now() - start;
+      if (ms > 2) draws.push([label, start, ms]);
+      return result;
+    };
+  };
+  for (const [name, layer] of Object.entries(gridsightMap.pointLayers)) {
+    wrap(layer, "_draw", `${name}.draw`);
+    wrap(layer, "_drawMarks", `${name}.marks`);
+    for (const method of ["move", "change", "add", "hide"]) wrap(layer, method, `${name}.${method}`);
+  }
+  for (const name of Object.keys(gridsightMap.commands)) wrap(gridsightMap.commands, name, `command:${name}`);
+  const { map } = gridsightMap;
+  const fire = map.fire;
+  map.fire = function (type, ...args) {
+    const start = performance.now();
+    const result = fire.call(this, type, ...args);
+    const ms = performance.now() - start;
+    if (ms > 2) draws.push([`fire:${type}`, start, ms]);
+    return result;
+  };
+  wrap(gridsightMap.shapeCanvas, "_draw", "shapes");
+  let last = performance.now();
+  const frame = (now) => {
+    if (now - last > 30) gaps.push([last, now - last]);
+    last = now;
+    requestAnimationFrame(frame);
+  };
+  requestAnimationFrame(frame);
+  // Chromium's long animation frames: where a frame's time went (scripts, style and layout, paint).
+  const longFrames = [];
+  new PerformanceObserver((list) => longFrames.push(...list.getEntries()))
+    .observe({ type: "long-animation-frame", buffered: false });
+  const stalls = []; // [when, ms late] of a 20 ms timer, the page probe's, with times
+  let due = performance.now() + 20;
+  setInterval(() => {
+    const now = performance.now();
+    if (now - due > 40) stalls.push([due, now - due]);
+    due = now + 20;
+  }, 20);
+  const round = (v) => Math.round(v * 10) / 10;
+  return {
+    report() {
+      const longest = {};
+      for (const [label, , ms] of draws) longest[label] = round(Math.max(longest[label] || 0, ms));
+      const frames = gaps.sort((a, b) => b[1] - a[1]).slice(0, 12).map(([start, ms]) => {
+        const ours = draws.filter(([, t, d]) => t >= start - 1 && t + d <= start + ms + 1);
+        return { ms: round(ms), ours_ms: round(ours.reduce((s, d) => s + d[2], 0)),
+                 what: ours.map(([label, , d]) => `${label} ${round(d)}`).join(", ") };
+      });
+      const elements = document.querySelectorAll(".leaflet-map-pane *").length;
+      const canvases = [...document.querySelectorAll("canvas")].filter((c) => c.style.display !== "none")
+        .map((c) => `${c.className.split(" ").pop()} ${c.width}x${c.height}`);
+      const loaf = longFrames.sort((a, b) => b.duration - a.duration).slice(0, 8).map((f) => ({
+        ms: round(f.duration), blocking: round(f.blockingDuration),
+        scripts_ms: round(f.scripts.reduce((s, x) => s + x.duration, 0)),
+        style_layout_ms: round(f.startTime + f.duration - f.styleAndLayoutStart),
+        render_ms: round(f.renderStart ? f.startTime + f.duration - f.renderStart : 0),
+        scripts: f.scripts.map((x) => `${x.invoker || x.invokerType} ${round(x.duration)}`).join("; ").slice(0, 200),
+      }));
+      const stalled = stalls.sort((a, b) => b[1] - a[1]).slice(0, 6).map(([start, ms]) => ({
+        ms: round(ms),
+        ours: draws.filter(([, t, d]) => t + d >= start - 20 && t <= start + ms).map(([l, , d]) => `${l} ${round(d)}`).join(", "),
+        frames: longFrames.filter((f) => f.startTime + f.duration >= start && f.startTime <= start + ms)
+          .map((f) => `${round(f.duration)} (block ${round(f.blockingDuration)}, render ${round(f.renderStart ? f.startTime + f.duration - f.renderStart : 0)})`).join(", "),
+      }));
+      return { stalled, loaf, longest_draw_ms: longest, long_frames: gaps.length, worst_frames: frames, elements, canvases };
+    },
+  };
+})(), 0
+"""
 
 
 # The views of --tour: page expressions, in turn every TOUR_STEP_MS.
@@ -136,6 +222,24 @@ def _tour(view):
 
     timer.timeout.connect(step)
     return timer
+
+
+def _time_qt_work(window) -> dict[str, list[float]]:
+    """--profile: how long the UI thread's own work of each tick takes (ms)."""
+    spent: dict[str, list[float]] = {}
+
+    def timed_call(name, call):
+        def run(*args, **kwargs):
+            start = time.perf_counter()
+            result = call(*args, **kwargs)
+            spent.setdefault(name, []).append((time.perf_counter() - start) * 1000)
+            return result
+        return run
+
+    window._feed.poll = timed_call("feed.poll", window._feed.poll)
+    window.map.update_layers = timed_call("map.update_layers", window.map.update_layers)
+    window._recommender.track = timed_call("recommender.track", window._recommender.track)
+    return spent
 
 
 def _page(view, script: str):

@@ -20,14 +20,12 @@ The store is only read: the changes are replayed from tickets already in it.
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
 import threading
 import time
-from pathlib import Path
 
-from benchmarks.common import city_store, print_report
+from benchmarks.common import Heartbeat, argument_parser, open_headless, print_report
 
 OPEN_TARGET_S = 5.0
 REFRESH_TARGET_MS = 200.0
@@ -36,22 +34,12 @@ CHANGED, NEW = 20, 5
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", type=Path, help="city store (default: the cached city demo)")
+    parser = argument_parser(__doc__, "city store")
     parser.add_argument("--refreshes", type=int, default=10, help="refreshes to measure (each kind)")
-    parser.add_argument("--size", default="1920x1080", help="window size")
-    parser.add_argument("--json", action="store_true", help="print JSON")
     args = parser.parse_args(argv)
 
-    # Qt after argparse: QtWebEngine must be imported before the QApplication exists.
-    import PySide6.QtWebEngineWidgets  # noqa: F401
-
-    from console.app import application
-    from data.store import Store
-
-    application("zh_CN", headless=True)
-    store = Store.open(args.db or city_store())
-    width, height = (int(v) for v in args.size.split("x"))
+    store = open_headless(args.db)
+    width, height = args.size
     try:
         # The bare map before and after the wall, the faster counting: the first to open pays for
         # the cold disk cache and the web engine's start.
@@ -72,6 +60,7 @@ def _open_bare_map(store, width: int, height: int) -> float:
     """Seconds until a MapView in wall mode has drawn the wall's layers (read on a thread meanwhile)."""
     from PySide6.QtCore import QObject, Signal
 
+    from console.headless import dispose
     from console.mapview import MapView, read_map_data
     from console.wall import WALL_LAYERS
 
@@ -83,19 +72,19 @@ def _open_bare_map(store, width: int, height: int) -> float:
     view.resize(width, height)
     reader = Reader()
     reader.done.connect(view.show_data)
-    threading.Thread(target=lambda: reader.done.emit(read_map_data(store, layers=WALL_LAYERS)), daemon=True).start()
+    read = lambda: reader.done.emit(read_map_data(store, layers=WALL_LAYERS, minor_roads=False))  # noqa: E731
+    threading.Thread(target=read, daemon=True).start()
     drawn: list = []
     view.layersDrawn.connect(drawn.append)
     view.show()
     _spin(lambda: bool(drawn), 300, "the bare map did not draw")
     seconds = time.perf_counter() - started
-    _dispose(view)
+    dispose(view)
     return seconds
 
 
 def _measure_wall(store, width: int, height: int, refreshes: int) -> dict:
-    from PySide6.QtCore import QElapsedTimer, Qt, QTimer
-
+    from console.headless import dispose
     from console.wall import WallWindow
     from data.workflow.changes import TicketChanges
 
@@ -110,16 +99,8 @@ def _measure_wall(store, width: int, height: int, refreshes: int) -> dict:
     open_s = time.perf_counter() - started
     first_figures_ms = sum(window.figures.timings_ms.values())
 
-    late: list[float] = []
-    clock = QElapsedTimer()
-    heartbeat = QTimer(interval=HEARTBEAT_MS, timerType=Qt.TimerType.PreciseTimer)
-
-    def beat() -> None:
-        late.append(max(0.0, clock.nsecsElapsed() / 1e6 - HEARTBEAT_MS))
-        clock.restart()
-
-    heartbeat.timeout.connect(beat)
-    clock.start()
+    heartbeat = Heartbeat(HEARTBEAT_MS)
+    late = heartbeat.late
     heartbeat.start()
 
     # Tickets the wall draws (waiting for dispatch or escalated), as a live centre's changes are.
@@ -151,7 +132,7 @@ def _measure_wall(store, width: int, height: int, refreshes: int) -> dict:
     idle_late = max(late, default=0.0)
     heartbeat.stop()
     window.shutdown()
-    _dispose(window)
+    dispose(window)
 
     ui_cpu = [m[3] for runs in measured.values() for m in runs]
     report = {"wall_open_s": round(open_s, 2), "first_figures_worker_ms": round(first_figures_ms)}
@@ -167,23 +148,12 @@ def _measure_wall(store, width: int, height: int, refreshes: int) -> dict:
 
 
 def _spin(done, timeout_s: float, late: str) -> None:
-    from PySide6.QtCore import QEventLoop, QTimer
+    """Run the event loop until `done()`; exit the benchmark with `late` after `timeout_s`."""
+    from console.headless import spin
 
-    loop = QEventLoop()
-    deadline = time.perf_counter() + timeout_s
-    while not done():
-        if time.perf_counter() > deadline:
-            sys.exit(late)
-        QTimer.singleShot(5, loop.quit)
-        loop.exec()
-
-
-def _dispose(widget) -> None:
-    from PySide6.QtCore import QCoreApplication, QEvent
-
-    widget.close()
-    widget.deleteLater()
-    QCoreApplication.sendPostedEvents(widget, QEvent.Type.DeferredDelete)
+    spin(done, time.monotonic() + timeout_s, step_ms=5)
+    if not done():
+        sys.exit(late)
 
 
 if __name__ == "__main__":

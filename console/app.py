@@ -13,9 +13,6 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import (
-    QCoreApplication,
-    QEvent,
-    QEventLoop,
     QObject,
     QSettings,
     QSize,
@@ -26,11 +23,12 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QCursor, QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QMenu, QWidget
 
-from console import i18n
+from console import headless, i18n
 from console.actions import Desk
 from console.details import RECOMMENDATIONS, IncidentDetails, Recommender
 from console.dispatch import Dispatcher
 from console.dutybar import DutyBar
+from console.headless import dispose as _dispose
 from console.help import ShortcutHelp
 from console.incidents import IncidentQueue
 from console.mapview import (
@@ -248,6 +246,7 @@ class ConsoleWindow(QMainWindow):
         self.desk.stop()
         self.search.stop()
         self.video.shutdown()
+        self.map.stop_coverage()
         super().closeEvent(event)
 
     def _add_shortcuts(self) -> None:
@@ -391,6 +390,11 @@ def run_console(store: Store, language: str, feed: PositionFeed | None = None, t
     app = application(language)
     settings = QSettings("gridsight", "console")
     window = ConsoleWindow(store, feed, settings=settings, tiles=choose_tiles(tiles, tiles_crs, settings))
+    return run_maximised(app, window)
+
+
+def run_maximised(app: QApplication, window: QWidget) -> int:
+    """Show `window` maximised and run the application until it is closed; then delete the window."""
     window.resize(app.primaryScreen().availableSize())  # for Xvfb, where no window manager maximises
     window.showMaximized()
     try:
@@ -406,9 +410,7 @@ def take_screenshot(store: Store, out: Path, size: QSize, language: str, timeout
     application(language, headless=True)
     window = ConsoleWindow(store, tiles=tiles)
     try:
-        window.resize(size)
-        window.show()
-        deadline = time.monotonic() + timeout_s
+        deadline = headless.show_for_render(window, size, timeout_s)
         _wait_for(window.mapReady, window, deadline, f"the map did not finish drawing within {timeout_s:g} s")
         if incident is not None and not window.queue.select_ticket(incident):
             raise ConsoleError(f"no open incident {incident!r} in the queue")
@@ -421,37 +423,14 @@ def take_screenshot(store: Store, out: Path, size: QSize, language: str, timeout
         if window.tiles is not None and window.tiles.loading:
             _wait_for(window.tiles.loaded, window, deadline, f"the map tiles did not load within {timeout_s:g} s")
         window.video.wait_until_playing(deadline)  # live video, where the cameras are served
-        window.map.wait_for_next_frame()
-        if not window.grab().save(str(out), "PNG"):
-            raise ConsoleError(f"could not write {out}")
+        headless.save_frame(window, out, ConsoleError)
     finally:
         _dispose(window)
 
 
-def _dispose(window: ConsoleWindow) -> None:
-    """Delete the window now: its web page must go before the web profile does at exit."""
-    window.close()
-    window.deleteLater()
-    QCoreApplication.sendPostedEvents(window, QEvent.Type.DeferredDelete)
-
-
 def _wait_for(signal, window: ConsoleWindow, deadline: float, late: str) -> None:
     """Run the event loop until `signal` fires; a load failure or the deadline raises."""
-    loop = QEventLoop()
-    fired: list = []
-    failed: list[str] = []
-    signal.connect(lambda *args: fired.append(args))
-    window.loadFailed.connect(failed.append)
-    timer = QTimer(singleShot=True)
-    for stop in (signal, window.loadFailed, timer.timeout):
-        stop.connect(loop.quit)
-    timer.start(max(0, int((deadline - time.monotonic()) * 1000)))
-    loop.exec()
-    timer.stop()
-    if failed:
-        raise ConsoleError(f"the map could not be loaded: {failed[0]}")
-    if not fired:
-        raise ConsoleError(late)
+    headless.wait_for(signal, window, deadline, late, ConsoleError, "the map could not be loaded")
 
 
 def _text_or_none(value) -> str | None:

@@ -23,7 +23,6 @@ import math
 import re
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -31,9 +30,6 @@ from pathlib import Path
 import pandas as pd
 import shapely
 from PySide6.QtCore import (
-    QCoreApplication,
-    QEvent,
-    QEventLoop,
     QLocale,
     QObject,
     QSize,
@@ -43,7 +39,9 @@ from PySide6.QtCore import (
 )
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from console import headless
 from console.app import POSITION_TICK_MS, application
+from console.headless import dispose
 from console.labels import label
 from console.mapview import MAP_LAYERS, MapData, MapView, read_map_data
 from console.ticketwatch import TicketWatcher
@@ -104,7 +102,7 @@ def wall_map_data(store: Store, territory: Territory, now: datetime) -> MapData:
     incidents of sensitive categories moved to their grid's centre, no ticket details kept.
     Of the open incidents only those that need attention (kpis.needs_attention) are drawn: a
     city's thousands of tickets in hand would bury the late ones."""
-    data = read_map_data(store, layers=WALL_LAYERS)
+    data = read_map_data(store, layers=WALL_LAYERS, minor_roads=False)  # the whole territory only
     layers = dict(data.layers)
     # On the text, not a parsed copy: a city's 37,000 responders take milliseconds this way, seconds parsed.
     layers["responders"] = _RESPONDER_NAME.sub(_masked_name, layers["responders"])
@@ -850,7 +848,7 @@ def run_wall(store: Store, language: str, screen: int | None = None, resolution:
             window.showFullScreen()
         return app.exec()
     finally:
-        _dispose(window)
+        dispose(window)
 
 
 def take_wall_screenshot(store: Store, out: Path, size: QSize, language: str, timeout_s: float = 60.0,
@@ -860,21 +858,18 @@ def take_wall_screenshot(store: Store, out: Path, size: QSize, language: str, ti
     application(language, headless=True)
     window = WallWindow(store, clock=clock)
     try:
-        window.resize(size)
-        window.show()
-        deadline = time.monotonic() + timeout_s
+        deadline = headless.show_for_render(window, size, timeout_s)
         if not window._ready:
-            _wait(window, window.ready, deadline, f"the wall was not ready within {timeout_s:g} s")
+            headless.wait_for(window.ready, window, deadline, f"the wall was not ready within {timeout_s:g} s",
+                              WallError, "the wall could not be loaded")
         keys = [s.key for s in window.scenes]
         if scene not in keys:
             raise WallError(f"no {scene!r} scene on this store; scenes: {', '.join(keys)}")
         window.show_scene(keys.index(scene))
         _settle(window, deadline)
-        window.map.wait_for_next_frame()
-        if not window.grab().save(str(out), "PNG"):
-            raise WallError(f"could not write {out}")
+        headless.save_frame(window, out, WallError)
     finally:
-        _dispose(window)
+        dispose(window)
 
 
 def _settle(window: WallWindow, deadline: float) -> None:
@@ -882,7 +877,7 @@ def _settle(window: WallWindow, deadline: float) -> None:
     def coverage_shown() -> bool:
         results: list = []
         window.map.page().runJavaScript("JSON.stringify(gridsightMap.extraOverlayTitles())", 0, results.append)
-        _spin(lambda: bool(results), min(deadline, time.monotonic() + 2))
+        headless.spin(lambda: bool(results), min(deadline, time.monotonic() + 2))
         return bool(results) and "coverage" in json.loads(results[0] or "{}")
 
     def video_shown() -> bool:
@@ -892,30 +887,5 @@ def _settle(window: WallWindow, deadline: float) -> None:
 
     stop = min(deadline, time.monotonic() + 20)
     while time.monotonic() < stop and not (coverage_shown() and video_shown()):
-        _spin(lambda: False, time.monotonic() + 0.25)
-    _spin(lambda: False, time.monotonic() + 0.5)  # the last frames reach the widgets
-
-
-def _spin(done: Callable[[], bool], until: float) -> None:
-    loop = QEventLoop()
-    while not done() and time.monotonic() < until:
-        QTimer.singleShot(20, loop.quit)
-        loop.exec()
-
-
-def _wait(window: WallWindow, signal, deadline: float, late: str) -> None:
-    fired: list = []
-    failed: list[str] = []
-    signal.connect(lambda *args: fired.append(args))
-    window.loadFailed.connect(failed.append)
-    _spin(lambda: bool(fired or failed), deadline)
-    if failed:
-        raise WallError(f"the wall could not be loaded: {failed[0]}")
-    if not fired:
-        raise WallError(late)
-
-
-def _dispose(window: WallWindow) -> None:
-    window.close()
-    window.deleteLater()
-    QCoreApplication.sendPostedEvents(window, QEvent.Type.DeferredDelete)
+        headless.spin(lambda: False, time.monotonic() + 0.25)
+    headless.spin(lambda: False, time.monotonic() + 0.5)  # the last frames reach the widgets

@@ -38,7 +38,11 @@ const CAMERA_CLUSTER_BELOW_ZOOM = 15;
 const CLUSTER_CELL_PX = 56;
 const COMPACT_POINTS_BELOW_ZOOM = 14;
 const COMPACT_MIN_POINTS = 3000;
-const SHAPE_FRAME_VERTICES = 20000;
+// Shapes draw in parts of this many vertices (each stroked and filled at once), as many parts a
+// frame as fit in SHAPE_FRAME_MS: a part's cost is mostly the rasteriser's, which the vertices do
+// not foretell (a coverage band's fill spans the city), the clock does.
+const SHAPE_PART_VERTICES = 5000;
+const SHAPE_FRAME_MS = 8;
 const SHAPE_PADDING = 0.1; // of the view's size on each side, drawn ahead for panning
 const SMALL_POINTS_BELOW_ZOOM = 12;
 const SMALL_POINTS_SCALE = 0.6;
@@ -65,13 +69,14 @@ const GRID_OUTLINE_MIN_WIDTH_PX = 24;
 const map = L.map("map", { zoomSnap: 0.25, attributionControl: false, fadeAnimation: false });
 L.control.scale({ imperial: false }).addTo(map);
 
-// One pane per kind of layer, so toggling a layer keeps the drawing order. Big vector layers
-// draw on a ShapeCloud canvas of their own; the few small ones share a Leaflet canvas.
+// Drawing order of the vector layers, all drawn into the one shapeCanvas (a pane's z-index: the
+// canvas sits in the lowest), and of the point layers, composed into the one pointCanvas.
 const PANES = { water: 310, gridFill: 315, roads: 320, grids: 330, patrolRoutes: 335, extras: 340 };
 for (const [name, zIndex] of Object.entries(PANES)) map.createPane(name).style.zIndex = zIndex;
-const renderers = { patrolRoutes: L.canvas({ pane: "patrolRoutes", padding: 0.3 }) };
-const POINT_PANES = { checkpoints: 440, cameras: 450, responders: 460, incidents: 470 };
-for (const [name, zIndex] of Object.entries(POINT_PANES)) map.createPane(name).style.zIndex = zIndex;
+const POINT_ORDER = { checkpoints: 0, cameras: 1, responders: 2, incidents: 3 };
+const POINTS_Z_INDEX = 460; // under the selection's routes and labels
+// A frame draws more point layers only while it is younger than this (16.7 ms at 60 Hz).
+const POINT_FRAME_MS = 10;
 
 let bridge = null;
 let titles = {};
@@ -86,12 +91,13 @@ const pointLayers = {}; // name -> PointCloud
 // 80-120 ms to move 20,000 (PLATFORM.md); here a move is a write into typed arrays and the next
 // animation frame redraws the canvas once. Points keep their position in the arrays for life
 // (Python addresses moves by it); a removed point is only hidden. Highlight rings and blinking
-// halos go on a second canvas above, redrawn alone at the blink rate. With `clusterBelowZoom`,
+// halos go on a second canvas, redrawn alone at the blink rate. Both canvases are off the page:
+// pointCanvas composes every layer's into the two canvases it shows. With `clusterBelowZoom`,
 // points gather into counted clusters of screen cells when zoomed out; the cells are computed
 // once per zoom level in world pixels, so that panning reuses them.
 const HIDDEN = 0xffff;
 const PointCloud = L.Layer.extend({
-  options: { padding: 0.1, clusterBelowZoom: null },
+  options: { padding: 0.1, clusterBelowZoom: null, order: 0 },
 
   initialize(styleOf, idKey, options) {
     L.setOptions(this, options);
@@ -105,7 +111,9 @@ const PointCloud = L.Layer.extend({
     this._lng = new Float64Array(64);
     this._lat = new Float64Array(64);
     this._style = new Uint16Array(64);
-    this._frame = null;
+    this._dirty = false; // the points need drawing again (then the marks too)
+    this._marksDirty = false; // only the marks do
+    this._marksEmpty = true; // no ring nor halo drawn
     this._highlighted = []; // positions
     this._flashing = new Map(); // position -> time (performance.now) the blinking ends
     this._flashOn = true;
@@ -166,7 +174,7 @@ const PointCloud = L.Layer.extend({
   // Ring these points (ids), instead of the ones ringed before.
   setHighlight(ids) {
     this._highlighted = this._positions(ids);
-    this._drawMarks();
+    this._marksChanged();
   },
 
   highlighted() { return this._highlighted.filter((i) => this._style[i] !== HIDDEN).map((i) => this._ids[i]); },
@@ -176,7 +184,7 @@ const PointCloud = L.Layer.extend({
     const until = performance.now() + seconds * 1000;
     for (const i of this._positions(ids)) this._flashing.set(i, Math.max(until, this._flashing.get(i) || 0));
     if (this._flashing.size) blinker.start();
-    this._drawMarks();
+    this._marksChanged();
   },
 
   flashing() { return [...this._flashing.keys()].map((i) => this._ids[i]); },
@@ -185,7 +193,7 @@ const PointCloud = L.Layer.extend({
   blink(now) {
     for (const [i, until] of this._flashing) if (until <= now) this._flashing.delete(i);
     this._flashOn = !this._flashOn;
-    this._drawMarks();
+    this._marksChanged();
     return this._flashing.size > 0;
   },
 
@@ -228,16 +236,14 @@ const PointCloud = L.Layer.extend({
   },
 
   onAdd() {
-    this._canvas = L.DomUtil.create("canvas", "leaflet-zoom-hide point-cloud");
-    this._marks = L.DomUtil.create("canvas", "leaflet-zoom-hide point-cloud");
-    this.getPane().appendChild(this._canvas);
-    this.getPane().appendChild(this._marks);
+    this._canvas = document.createElement("canvas");
+    this._marks = document.createElement("canvas");
+    pointCanvas.add(this);
     this.redraw();
   },
 
   onRemove() {
-    L.DomUtil.remove(this._canvas);
-    L.DomUtil.remove(this._marks);
+    pointCanvas.remove(this);
     this._canvas = null;
     this._marks = null;
   },
@@ -246,15 +252,17 @@ const PointCloud = L.Layer.extend({
     return { moveend: this.redraw, zoomend: this.redraw, resize: this.redraw, viewreset: this.redraw };
   },
 
-  // Coalesces every change until the next animation frame into one draw.
+  // Coalesces every change until the next animation frame into one draw (by pointCanvas).
   redraw() {
-    if (this._map && this._frame === null) {
-      this._frame = requestAnimationFrame(() => { this._frame = null; this._draw(); });
-    }
+    this._dirty = true;
+    if (this._map) pointCanvas.schedule();
     return this;
   },
 
-  drawNow() { this._draw(); },
+  _marksChanged() {
+    this._marksDirty = true;
+    if (this._map) pointCanvas.schedule();
+  },
 
   _pointsChanged() {
     if (this.options.clusterBelowZoom !== null) this._clusters.clear();
@@ -459,10 +467,8 @@ const PointCloud = L.Layer.extend({
     if (!this._marks || !this._view) return;
     const ringed = this._highlighted.filter((i) => this._style[i] !== HIDDEN);
     const blinking = this._flashOn ? [...this._flashing.keys()].filter((i) => this._style[i] !== HIDDEN) : [];
-    // An empty canvas still costs the (software) compositor a full-screen layer: hide it.
-    const empty = !ringed.length && !this._flashing.size;
-    this._marks.style.display = empty ? "none" : "";
-    if (empty) return;
+    this._marksEmpty = !ringed.length && !this._flashing.size;
+    if (this._marksEmpty) return;
     const ctx = this._prepare(this._marks);
     if (this.clustered()) this._drawPoints(ctx, Int32Array.from(new Set([...ringed, ...this._flashing.keys()])));
     const xy = new Float64Array(2);
@@ -483,6 +489,91 @@ const PointCloud = L.Layer.extend({
     rings(blinking, FLASH_RING, 9, 3);
   },
 });
+
+// The two canvases the page shows of every point layer on the map: the points, and above them the
+// rings and halos (hidden while there are none). In software rendering each full-screen canvas
+// costs the compositor a layer to blend on every frame, and four layers made eight; here each
+// layer draws into canvases of its own off the page, and one animation frame draws what changed
+// and copies every layer's canvas, bottom to top, into the shown one.
+const pointCanvas = {
+  layers: [],
+  canvas: null,
+  marks: null,
+  frame: null,
+  pointsChanged: false, // since the last composition
+  marksChanged: false,
+
+  add(layer) {
+    if (!this.canvas) {
+      const pane = map.createPane("points");
+      pane.style.zIndex = POINTS_Z_INDEX;
+      this.canvas = L.DomUtil.create("canvas", "leaflet-zoom-hide point-cloud", pane);
+      this.marks = L.DomUtil.create("canvas", "leaflet-zoom-hide point-cloud", pane);
+    }
+    this.layers.push(layer);
+    this.layers.sort((a, b) => a.options.order - b.options.order);
+    this.pointsChanged = true;
+    this.marksChanged = true;
+    this.schedule();
+  },
+
+  remove(layer) {
+    this.layers = this.layers.filter((l) => l !== layer);
+    this.pointsChanged = true;
+    this.marksChanged = true;
+    this.schedule();
+  },
+
+  schedule() {
+    if (this.frame === null) this.frame = requestAnimationFrame((start) => { this.frame = null; this._draw(start); });
+  },
+
+  // Draws the layers that changed, one at least, more while the frame (which the shapes may have
+  // begun) is under POINT_FRAME_MS old, the others on the next frames; shows them once all are drawn
+  // (meanwhile the last composition stays on screen, in place on the map).
+  _draw(frameStart) {
+    let drew = false;
+    for (const layer of this.layers) {
+      if (!layer._dirty && !layer._marksDirty) continue;
+      if (drew && performance.now() - frameStart > POINT_FRAME_MS) {
+        this.schedule();
+        return;
+      }
+      if (layer._dirty) {
+        layer._draw();
+        this.pointsChanged = true;
+      } else {
+        layer._drawMarks();
+      }
+      layer._dirty = false;
+      layer._marksDirty = false;
+      this.marksChanged = true;
+      drew = true;
+    }
+    if (this.pointsChanged) this._compose(this.canvas, this.layers.filter((l) => l._view));
+    if (this.marksChanged) this._compose(this.marks, this.layers.filter((l) => l._view && !l._marksEmpty), "_marks");
+    this.pointsChanged = false;
+    this.marksChanged = false;
+  },
+
+  // Copies the layers' canvases (`which`) into `target`, placed and sized as theirs (every layer
+  // draws the same view); an empty one is hidden.
+  _compose(target, layers, which = "_canvas") {
+    target.style.display = layers.length ? "" : "none";
+    if (!layers.length) return;
+    const { width, height } = layers[0][which];
+    L.DomUtil.setPosition(target, layers[0]._view.offset);
+    if (target.width !== width || target.height !== height) {
+      target.width = width;
+      target.height = height;
+      target.style.width = layers[0][which].style.width;
+      target.style.height = layers[0][which].style.height;
+    }
+    const ctx = target.getContext("2d");
+    ctx.clearRect(0, 0, width, height);
+    for (const layer of layers) ctx.drawImage(layer[which], 0, 0);
+  },
+};
 
 // One page-wide timer blinks every layer's flashing points; it runs only while some blink.
 const blinker = {
@@ -659,9 +750,9 @@ const ShapeCloud = L.Layer.extend({
 
 // The one canvas every ShapeCloud on the map draws into, bottom to top by its pane's z-index.
 // One canvas, not one per layer: in software rendering each full-screen canvas costs the
-// compositor a layer to blend on every frame. It draws at most SHAPE_FRAME_VERTICES vertices a
-// frame and the rest on the next frames, so that neither the script nor the rasteriser (which
-// paints at the end of each frame what was drawn in it) holds the page for long.
+// compositor a layer to blend on every frame. It draws in parts while the frame is young (see
+// SHAPE_FRAME_MS) and the rest on the next frames, so that neither the script nor the rasteriser
+// holds the page for long.
 const shapeCanvas = {
   layers: [],
   canvas: null,
@@ -688,31 +779,38 @@ const shapeCanvas = {
   // Starts a fresh drawing on the next animation frame; a drawing under way is abandoned.
   redraw() {
     this.job = null;
-    if (this.frame === null) this.frame = requestAnimationFrame(() => { this.frame = null; this._draw(); });
+    this._schedule();
+  },
+
+  _schedule() {
+    if (this.frame === null) this.frame = requestAnimationFrame((start) => { this.frame = null; this._draw(start); });
   },
 
   drawn() { return this.job === null && this.frame === null; },
 
-  _draw() {
+  // One part at least, more while the frame (which the points may have begun) is young.
+  _draw(frameStart) {
     if (!this.canvas) return;
     if (!this.job) this.job = { view: this._start(), layer: 0, part: null };
     const { job } = this;
     const ctx = this.canvas.getContext("2d");
-    let budget = SHAPE_FRAME_VERTICES;
-    while (job.layer < this.layers.length && budget > 0) {
-      const layer = this.layers[job.layer];
-      if (!job.part) {
-        job.part = { s: 0, k: layer._styleStart[0] };
-        layer._drawn = 0;
+    do {
+      let budget = SHAPE_PART_VERTICES;
+      while (job.layer < this.layers.length && budget > 0) {
+        const layer = this.layers[job.layer];
+        if (!job.part) {
+          job.part = { s: 0, k: layer._styleStart[0] };
+          layer._drawn = 0;
+        }
+        budget = layer._drawPart(ctx, job.view, job.part, budget);
+        if (budget > 0) {
+          job.layer += 1;
+          job.part = null;
+        }
       }
-      budget = layer._drawPart(ctx, job.view, job.part, budget);
-      if (budget > 0) {
-        job.layer += 1;
-        job.part = null;
-      }
-    }
+    } while (job.layer < this.layers.length && performance.now() - frameStart < SHAPE_FRAME_MS);
     if (job.layer < this.layers.length) {
-      this.frame = requestAnimationFrame(() => { this.frame = null; this._draw(); });
+      this._schedule();
     } else {
       this.job = null;
     }
@@ -839,7 +937,7 @@ const POINT_STYLES = {
 function pointLayer(name, data) {
   const [styleOf, idKey] = POINT_STYLES[name];
   const clusterBelowZoom = name === "cameras" ? CAMERA_CLUSTER_BELOW_ZOOM : null;
-  const layer = new PointCloud(styleOf, idKey, { pane: name, clusterBelowZoom });
+  const layer = new PointCloud(styleOf, idKey, { order: POINT_ORDER[name], clusterBelowZoom });
   layer.add(data.features);
   pointLayers[name] = layer;
   return layer;
@@ -970,9 +1068,7 @@ const WATER_STYLE = { color: "#2f6f9f", weight: 1, fillColor: "#1d4c70", fillOpa
 const BUILDERS = {
   water: (data) => new ShapeCloud(data.features, () => WATER_STYLE, { pane: "water" }),
   roads: (data) => new ShapeCloud(data.features, roadStyle, { pane: "roads" }),
-  patrol_routes: (data) => L.geoJSON(data, {
-    renderer: renderers.patrolRoutes, interactive: false, style: PATROL_ROUTE_STYLE,
-  }),
+  patrol_routes: (data) => new ShapeCloud(data.features, () => PATROL_ROUTE_STYLE, { pane: "patrolRoutes" }),
 };
 for (const name of Object.keys(POINT_STYLES)) BUILDERS[name] = (data) => pointLayer(name, data);
 
@@ -1085,7 +1181,12 @@ function onFinish(boundsJson) {
   }
   layerControl.addTo(map);
   placeLabels();
-  map.on("moveend overlayadd overlayremove", placeLabels);
+  // On the next frame: a view change's own work (Leaflet moving the labels shown) and this one's
+  // (placing them anew) are then two tasks of the page's thread, not one twice as long.
+  let labelFrame = null;
+  map.on("moveend overlayadd overlayremove", () => {
+    labelFrame ??= requestAnimationFrame(() => { labelFrame = null; placeLabels(); });
+  });
   whenPainted(() => bridge.layersDrawn(JSON.stringify(drawnCounts)));
 }
 
@@ -1284,6 +1385,8 @@ window.gridsightMap = {
   point: (layer, id) => pointLayers[layer]?.point(id) ?? null,
   selectionShapes: () => selection.getLayers().length,
   pointLayers,
+  shapeCanvas,
+  pointCanvas,
   startStallProbe,
   showTerritory,
   stopStallProbe,
@@ -1294,6 +1397,7 @@ window.gridsightMap = {
   // Features each big vector layer drew last (by its title in the layer control).
   drawnShapes: () => Object.fromEntries(overlays.filter(([, l]) => l instanceof ShapeCloud)
     .map(([title, l]) => [title, l.drawnCount()])),
+  shapeStyles: (title) => overlays.find(([t]) => t === title)?.[1].styles?.() ?? null,
   extraOverlayFeatures: (name) => extraOverlays.get(name)?.[1].count() ?? null,
   extraOverlayProperties: (name) => extraOverlays.get(name)?.[1].properties() ?? null,
   fill: () => fillState && { ...fillState, legend: legend._map ? legend.getContainer().innerText : null },

@@ -4,7 +4,7 @@ page what it drew, through runJavaScript."""
 from __future__ import annotations
 
 import json
-import shutil
+import sys
 
 import pytest
 from PySide6.QtCore import QObject, QPoint, Qt, Signal, Slot
@@ -12,8 +12,19 @@ from PySide6.QtTest import QTest
 from PySide6.QtWebEngineCore import QWebEngineScript
 
 from console.app import application
-from console.mapview import MAP_LAYERS, MapView, coverage_bands, read_map_data
+from console import mapview as mapview_module
+from console.mapview import (
+    MAP_LAYERS,
+    MINOR_ROAD_CLASSES,
+    MapView,
+    _display_frame,
+    _geojson_text,
+    coverage_bands,
+    open_incidents,
+    read_map_data,
+)
 from data.store import Store
+from data.workflow.engine import TicketEngine
 from tests.console.tiny_city import CAMERAS, LAYER_COUNTS, run_js
 
 
@@ -108,16 +119,17 @@ def test_focus_centres_the_map_and_drops_a_pin(open_window, qtbot):
     wait_for_page(qtbot, window, "gridsightMap.map.getZoom()", 13.5)
 
 
+# A pixel of what the page shows of the point layers (pointCanvas.canvas: the points; .marks: rings, halos).
 RING_PIXEL = """(() => {
   const layer = gridsightMap.pointLayers[%(layer)r];
   const p = layer.point(%(id)r);
-  const box = layer._marks.getBoundingClientRect();
+  const box = gridsightMap.pointCanvas.marks.getBoundingClientRect();
   const at = gridsightMap.map.latLngToContainerPoint([p.lat, p.lng]);
   const mapBox = gridsightMap.map.getContainer().getBoundingClientRect();
   const ratio = window.devicePixelRatio || 1;
   const x = Math.round((at.x + mapBox.left - box.left + p.style.radius + %(dx)s) * ratio);
   const y = Math.round((at.y + mapBox.top - box.top) * ratio);
-  return [...layer._marks.getContext('2d').getImageData(x, y, 1, 1).data];
+  return [...gridsightMap.pointCanvas.marks.getContext('2d').getImageData(x, y, 1, 1).data];
 })()"""
 
 
@@ -243,20 +255,17 @@ def test_commands_given_before_the_map_is_drawn_wait_for_it(qtbot, store):
 def test_patrol_routes_are_dashed_lines_in_their_own_layer(open_window, qtbot):
     window, counts = open_window()
     assert counts["patrol_routes"] == 2
-    dashes = js(qtbot, window, "(() => { let d = []; gridsightMap.map.eachLayer((l) => {"
-                                " if (l.feature?.properties.route_id) d.push(l.options.dashArray); }); return d; })()")
-    assert dashes == ["8 6", "8 6"]
+    styles = js(qtbot, window, f"gridsightMap.shapeStyles({json.dumps(window.map._titles()['patrol_routes'])})")
+    assert [(style["dashArray"], style["area"]) for style in styles] == [("8 6", False)]  # lines, dashed
 
 
 @pytest.fixture
-def staffed_city(city_path, tmp_path):
+def staffed_city(city_copy):
     """The tiny city with its police on duty and its incidents in their grids."""
-    path = tmp_path / "staffed.gpkg"
-    shutil.copy(city_path, path)
-    with Store.open(path) as store, store.transaction() as tx:
-        tx.execute("UPDATE responders SET status = 'on_duty' WHERE kind = 'police'")
-        tx.execute("UPDATE incidents SET grid_code = 'T0V0G0' WHERE ticket_id IN ('T-1', 'T-2')")
-        tx.execute("UPDATE incidents SET grid_code = 'T1V1G1' WHERE ticket_id = 'T-3'")
+    path = city_copy("staffed.gpkg",
+                     "UPDATE responders SET status = 'on_duty' WHERE kind = 'police'",
+                     "UPDATE incidents SET grid_code = 'T0V0G0' WHERE ticket_id IN ('T-1', 'T-2')",
+                     "UPDATE incidents SET grid_code = 'T1V1G1' WHERE ticket_id = 'T-3'")
     with Store.open(path) as store:
         yield store
 
@@ -326,10 +335,66 @@ def test_thousands_of_points_zoomed_out_are_drawn_as_pixels(open_window, qtbot):
     qtbot.wait(200)
     def pixel(dx: int):  # of the responder canvas, dx from the point's centre
         script = RING_PIXEL % {"layer": "responders", "id": "X0", "dx": f"-p.style.radius + {dx}"}
-        return js(qtbot, window, script.replace("layer._marks", "layer._canvas"))
+        return js(qtbot, window, script.replace("pointCanvas.marks", "pointCanvas.canvas"))
 
     assert pixel(0) == [0x4c, 0x8d, 0xff, round(0.95 * 255)]  # police blue, as written
     assert pixel(3)[3] == 0  # a 3 x 3 square, where the drawn police square is 10 px wide
     js(qtbot, window, "(gridsightMap.map.setView([30.502, 114.002], 16, {animate: false}), 0)")
     qtbot.wait(200)
     assert pixel(3)[3] > 0
+
+
+def test_grid_fill_follows_tickets_that_leave_the_queue(open_window, qtbot, staffed_city):
+    window, _ = open_window(on=staffed_city)
+    filled = "gridsightMap.fill() && gridsightMap.fill().colorOf"
+    wait_for_page(qtbot, window, f"{filled} && Object.keys(gridsightMap.fill().colorOf).sort()", ["T0V0G0", "T1V1G1"])
+    with Store.open(staffed_city.path) as other_seat:
+        TicketEngine(other_seat).advance("T-3", "resolved", actor="worker", seat="app")
+    # T-3 was T1V1G1's only open ticket: its grid goes clear, T0V0G0 keeps its two.
+    wait_for_page(qtbot, window, f"{filled} && Object.keys(gridsightMap.fill().colorOf)", ["T0V0G0"])
+
+
+def test_closing_the_console_stops_the_coverage_computation(open_window, qtbot, monkeypatch):
+    # A computation that would outlast the window by far.
+    monkeypatch.setattr(mapview_module, "coverage_command",
+                        lambda store_path: [sys.executable, "-c", "import time; time.sleep(120)"])
+    window, _ = open_window()
+    qtbot.waitUntil(lambda: window.map._coverage is not None and window.map._coverage.child is not None,
+                    timeout=5_000)
+    child = window.map._coverage.child
+    assert child.poll() is None
+    failures = []
+    window.map.coverageFailed.connect(failures.append)
+    window.close()
+    qtbot.waitUntil(lambda: child.poll() is not None, timeout=5_000)
+    qtbot.wait(100)
+    assert failures == []  # stopped on purpose: not reported as a failure
+
+
+SHOWN_CANVASES = ("[...document.querySelectorAll('.leaflet-map-pane canvas')]"
+                  ".filter((c) => c.style.display !== 'none').map((c) => c.className.split(' ').pop()).sort()")
+
+
+def test_every_layer_draws_into_a_few_shared_canvases(open_window, qtbot):
+    """In software rendering each shown canvas costs the compositor a full-screen layer per frame."""
+    window, counts = open_window()
+    assert all(counts[name] for name in ("roads", "grids", "patrol_routes", "cameras", "responders", "incidents"))
+    wait_for_page(qtbot, window, SHOWN_CANVASES, ["point-cloud", "shape-cloud"])  # points; lines and polygons
+    window.map.highlight("cameras", ["C1"])
+    window.map.flash("incidents", ["T-3"], seconds=5)
+    wait_for_page(qtbot, window, SHOWN_CANVASES, ["point-cloud", "point-cloud", "shape-cloud"])  # + rings, halos
+
+
+def test_whole_territory_views_read_no_minor_roads(store):
+    every = json.loads(read_map_data(store, layers=["roads"]).layers["roads"])["features"]
+    major = json.loads(read_map_data(store, layers=["roads"], minor_roads=False).layers["roads"])["features"]
+    assert {f["properties"]["road_class"] for f in every} & set(MINOR_ROAD_CLASSES)  # the tiny city has some
+    assert major == [f for f in every if f["properties"]["road_class"] not in MINOR_ROAD_CLASSES]
+
+
+@pytest.mark.parametrize("layer", ["roads", "grids", "responders", "cameras", "incidents"])
+def test_layer_text_is_the_geojson_geopandas_writes(store, layer):
+    frame = _display_frame(layer, open_incidents(store) if layer == "incidents" else store.read_layer(layer),
+                           MAP_LAYERS[layer])
+    assert len(frame)
+    assert json.loads(_geojson_text(frame)) == json.loads(frame.to_json(drop_id=True))
