@@ -1064,7 +1064,10 @@ function addGrids(data) {
   drawnCounts.grids = data.features.length;
 }
 
-const WATER_STYLE = { color: "#2f6f9f", weight: 1, fillColor: "#1d4c70", fillOpacity: 0.95 };
+// The grid editor dims the base map so that grid boundaries stand out against it.
+const BASE_OPACITY = MODE === "editor" ? 0.4 : 1;
+for (const style of Object.values(ROAD_STYLES)) style.opacity = BASE_OPACITY;
+const WATER_STYLE = { color: "#2f6f9f", weight: 1, fillColor: "#1d4c70", fillOpacity: 0.95 * BASE_OPACITY };
 const BUILDERS = {
   water: (data) => new ShapeCloud(data.features, () => WATER_STYLE, { pane: "water" }),
   roads: (data) => new ShapeCloud(data.features, roadStyle, { pane: "roads" }),
