@@ -70,10 +70,23 @@ def editor_operations(out: Path) -> None:
         window.set_tool("split")
         window.bridge.lineDrawn(json.dumps([[minx - 0.001, centre.y - 0.0003], [maxx + 0.001, centre.y + 0.0004]]))
         shot("editor-split.png")
-        window.save("拆分超负荷网格，调整相邻边界")
+        other = model.neighbours(code)[-1]
+        window.set_tool("merge")
+        inside = shapely.point_on_surface(model.row(other).geometry)
+        window.bridge.clicked(inside.x, inside.y)
+        shot("editor-merge.png")
+        window.save("拆分超负荷网格，合并小网格，调整相邻边界")
         window.history.select_changeset(int(model.changesets()["changeset_id"].iloc[0]))
         window.tabs.setCurrentIndex(0)
         shot("editor-history.png")
+        window.tabs.setCurrentIndex(1)
+        found: list = []
+        window.overloadedFound.connect(found.append)
+        window.find_overloaded(365, 0.02, 2.0)
+        headless.spin(lambda: bool(found), time.monotonic() + 30)
+        if found and len(found[0]):
+            window.balance.table.selectRow(0)
+            shot("editor-balance.png")
     finally:
         headless.dispose(window)
         store.close()

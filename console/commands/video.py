@@ -170,8 +170,10 @@ def run_demo_streams(args: argparse.Namespace) -> int:
         raise CliError(f"cannot write the footage to {args.footage}: {err.strerror or err}") from None
     if not streams:
         raise CliError(f"{args.db} has no online cameras to serve")
-    # A plain `kill` should clean up like Ctrl-C does.
+    # A plain `kill` should clean up like Ctrl-C does; and Ctrl-C must stop it even when whoever
+    # started it ignored SIGINT (an ignored signal is inherited, and Python then leaves it ignored).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         with RtspTestServer(streams, int(port)) as server:
             print(f"serving {len(streams) // 2} cameras as rtsp://127.0.0.1:{int(port)}/cam/<camera_id>/main|sub;"

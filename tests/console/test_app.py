@@ -31,6 +31,7 @@ from tests.console.tiny_city import (
     VILLAGE_H,
     WEST,
     run_js,
+    run_js_until,
 )
 
 
@@ -64,12 +65,13 @@ def test_village_labels_show_when_zoomed_in_where_they_do_not_collide(open_windo
     window, _ = open_window()
     labels = "[1, 2].map((l) => [...document.querySelectorAll(`.grid-label.level-${l}`)].map((e) => e.textContent))"
     run_js(qtbot, window, "(gridsightMap.showTerritory(), 0)")  # not zoomed onto the selected incident
-    townships, villages = run_js(qtbot, window, labels)
-    assert sorted(townships) == sorted(TOWNSHIPS)
     # The middle villages' labels would sit under their township's label, so they give way.
-    assert sorted(villages) == sorted(f"{t[:2]}{n}村" for t in TOWNSHIPS for n in "一三")
+    expected = [sorted(TOWNSHIPS), sorted(f"{t[:2]}{n}村" for t in TOWNSHIPS for n in "一三")]
+    placed = run_js_until(qtbot, window, labels, lambda found: [sorted(names) for names in found] == expected)
+    assert [sorted(names) for names in placed] == expected
     run_js(qtbot, window, "(gridsightMap.map.setZoom(gridsightMap.map.getZoom() - 2, {animate: false}), 0)")
-    assert [len(names) for names in run_js(qtbot, window, labels)] == [3, 0]
+    counts = run_js_until(qtbot, window, labels, lambda found: [len(names) for names in found] == [3, 0])
+    assert [len(names) for names in counts] == [3, 0]
 
 
 def test_layer_control_hides_a_level_with_its_labels(open_window, qtbot):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import time
 
 import geopandas as gpd
 import numpy as np
@@ -130,3 +131,14 @@ def run_js(qtbot, window, script: str):
     window.map.page().runJavaScript(f"JSON.stringify({script})", 0, results.append)
     qtbot.waitUntil(lambda: bool(results), timeout=5_000)
     return json.loads(results[0])
+
+
+def run_js_until(qtbot, window, script: str, done, timeout_s: float = 5.0):
+    """The value of `script` once `done(value)` holds (the page lays some things out a frame later);
+    the last value when the time is up."""
+    deadline = time.monotonic() + timeout_s
+    value = run_js(qtbot, window, script)
+    while not done(value) and time.monotonic() < deadline:
+        qtbot.wait(20)
+        value = run_js(qtbot, window, script)
+    return value

@@ -104,10 +104,11 @@ def demo_store(path, port: int):
 def test_demo_streams_serves_the_online_cameras_at_their_stored_urls(tmp_path):
     port = free_port()
     streams = demo_store(tmp_path / "city.gpkg", port)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "console.cli", "video", "demo-streams", "--db", str(tmp_path / "city.gpkg"),
-         "--port", str(port), "--footage", str(tmp_path / "footage")],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    command = [sys.executable, "-m", "console.cli", "video", "demo-streams", "--db", str(tmp_path / "city.gpkg"),
+               "--port", str(port), "--footage", str(tmp_path / "footage")]
+    # Started with SIGINT ignored (as by nohup or a service manager): Ctrl-C must still stop it.
+    server = subprocess.Popen(["sh", "-c", 'trap "" INT; exec "$@"', "sh", *command],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         wait_for_port(port, 20)
         results = [(probe(url, seconds=0.5, open_timeout_s=5), status) for url, status in streams]
