@@ -95,6 +95,22 @@ const pointLayers = {}; // name -> PointCloud
 // pointCanvas composes every layer's into the two canvases it shows. With `clusterBelowZoom`,
 // points gather into counted clusters of screen cells when zoomed out; the cells are computed
 // once per zoom level in world pixels, so that panning reuses them.
+// Places a canvas at `offset` (layer pixels), sized to width x height CSS pixels at `ratio` device
+// pixels each, and returns its context cleared and scaled to CSS pixels.
+function fitCanvas(canvas, offset, width, height, ratio) {
+  L.DomUtil.setPosition(canvas, offset);
+  if (canvas.width !== Math.round(width * ratio) || canvas.height !== Math.round(height * ratio)) {
+    canvas.width = Math.round(width * ratio);
+    canvas.height = Math.round(height * ratio);
+    canvas.style.width = `${width}px`;
+    canvas.style.height = `${height}px`;
+  }
+  const ctx = canvas.getContext("2d");
+  ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+  ctx.clearRect(0, 0, width, height);
+  return ctx;
+}
+
 const HIDDEN = 0xffff;
 const PointCloud = L.Layer.extend({
   options: { padding: 0.1, clusterBelowZoom: null, order: 0 },
@@ -298,17 +314,7 @@ const PointCloud = L.Layer.extend({
   // Fits both canvases to the view (plus padding) and clears them; remembers the projection.
   _prepare(canvas) {
     const { width, height, ratio, offset } = this._view;
-    L.DomUtil.setPosition(canvas, offset);
-    if (canvas.width !== Math.round(width * ratio) || canvas.height !== Math.round(height * ratio)) {
-      canvas.width = Math.round(width * ratio);
-      canvas.height = Math.round(height * ratio);
-      canvas.style.width = `${width}px`;
-      canvas.style.height = `${height}px`;
-    }
-    const ctx = canvas.getContext("2d");
-    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
-    ctx.clearRect(0, 0, width, height);
-    return ctx;
+    return fitCanvas(canvas, offset, width, height, ratio);
   },
 
   _draw() {
@@ -822,18 +828,8 @@ const shapeCanvas = {
     const pad = size.multiplyBy(SHAPE_PADDING).round();
     const width = size.x + 2 * pad.x;
     const height = size.y + 2 * pad.y;
-    const ratio = window.devicePixelRatio || 1;
-    const { canvas } = this;
-    L.DomUtil.setPosition(canvas, map.containerPointToLayerPoint([-pad.x, -pad.y]).round());
-    if (canvas.width !== Math.round(width * ratio) || canvas.height !== Math.round(height * ratio)) {
-      canvas.width = Math.round(width * ratio);
-      canvas.height = Math.round(height * ratio);
-      canvas.style.width = `${width}px`;
-      canvas.style.height = `${height}px`;
-    }
-    const ctx = canvas.getContext("2d");
-    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
-    ctx.clearRect(0, 0, width, height);
+    const offset = map.containerPointToLayerPoint([-pad.x, -pad.y]).round();
+    fitCanvas(this.canvas, offset, width, height, window.devicePixelRatio || 1);
     const zoom = map.getZoom();
     const origin = map.getPixelBounds().min.subtract(pad);
     return { zoom, scale: 2 ** zoom, ox: origin.x, oy: origin.y, width, height };
