@@ -897,11 +897,14 @@ function responderStyle(p) {
   };
 }
 
+// Cameras: colour by class; an offline one is hollow (its class colour as the outline), so the
+// maintenance gaps show at a glance.
 function cameraStyle(p) {
-  return {
-    shape: "circle", radius: 2.5, fill: CAMERA_COLORS[p.camera_class] || "#ffffff",
-    fillOpacity: p.status === "offline" ? 0.35 : 0.9, weight: 0,
-  };
+  const colour = CAMERA_COLORS[p.camera_class] || "#ffffff";
+  if (p.status === "offline") {
+    return { shape: "circle", radius: 2.5, fill: "#14181c", fillOpacity: 1, stroke: colour, weight: 1.2 };
+  }
+  return { shape: "circle", radius: 2.5, fill: colour, fillOpacity: 0.9, weight: 0 };
 }
 
 function checkpointStyle() {

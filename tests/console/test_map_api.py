@@ -25,7 +25,7 @@ from console.mapview import (
 )
 from data.store import Store
 from data.workflow.engine import TicketEngine
-from tests.console.tiny_city import CAMERAS, LAYER_COUNTS, run_js
+from tests.console.tiny_city import CAMERAS, LAYER_COUNTS, run_js, run_js_until
 
 
 def js(qtbot, window, script: str):
@@ -398,3 +398,14 @@ def test_layer_text_is_the_geojson_geopandas_writes(store, layer):
                            MAP_LAYERS[layer])
     assert len(frame)
     assert json.loads(_geojson_text(frame)) == json.loads(frame.to_json(drop_id=True))
+
+
+def test_offline_cameras_are_hollow_in_their_class_colour(open_window, qtbot):
+    window, _ = open_window()
+    camera = "gridsightMap.point('cameras', 'C1')"
+    online = js(qtbot, window, f"{camera}.style")
+    window.map.update_layers(changed={"cameras": [{"camera_id": "C1", "status": "offline"}]})
+    offline = run_js_until(qtbot, window, f"{camera}.style", lambda style: style != online)
+    assert offline["stroke"] == online["fill"] and offline["fill"] != online["fill"]
+    window.map.update_layers(changed={"cameras": [{"camera_id": "C1", "status": "online"}]})
+    assert run_js_until(qtbot, window, f"{camera}.style", lambda style: style == online) == online
