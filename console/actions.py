@@ -265,7 +265,7 @@ class Desk(QObject):
                 gone.append(ticket_id)
         window.queue.apply_changes(changed, joined, gone)
         queue = window.queue.model  # the grid fill counts the queue's tickets
-        window.map.show_open_ticket_load(pd.DataFrame([queue.row(r) for r in range(queue.rowCount())]))
+        window.map.show_open_ticket_load(queue.row(r).get("grid_code") for r in range(queue.rowCount()))
         window.map.update_layers(
             changed={"incidents": [_map_properties(row) for row in changed]} if changed else None,
             added={"incidents": [_map_feature(row) for row in joined]} if joined else None,

@@ -337,7 +337,7 @@ class ConsoleWindow(QMainWindow):
 
     def _on_data_loaded(self, data: MapData) -> None:
         self.queue.set_rows(data.incidents)
-        self.map.show_open_ticket_load(data.incidents)
+        self.map.show_open_ticket_load(data.incidents.get("grid_code", ()))
 
     def _on_grids_indexed(self, index: GridIndex) -> None:
         self._grid_index = index

@@ -17,6 +17,7 @@ import os
 import subprocess
 import sys
 import threading
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -186,12 +187,11 @@ def _display_frame(name: str, frame: gpd.GeoDataFrame, properties: tuple[str, ..
     return gpd.GeoDataFrame(attributes, geometry=geoms, crs=frame.crs)
 
 
-def open_ticket_load(incidents: pd.DataFrame) -> dict[str, float]:
-    """Open tickets per leaf grid code, from the queue's rows (grids without any are left out)."""
-    if "grid_code" not in incidents or not len(incidents):
-        return {}
-    counts = incidents["grid_code"].dropna().astype(str).value_counts()
-    return {code: float(n) for code, n in counts.items() if code}
+def open_ticket_load(grid_codes: Iterable) -> dict[str, float]:
+    """Open tickets per leaf grid code, from the grid code of each open ticket (grids without
+    any, and tickets without a grid, are left out)."""
+    counts = Counter(str(code) for code in grid_codes if pd.notna(code) and str(code))
+    return {code: float(n) for code, n in counts.items()}
 
 
 def coverage_bands(store: Store, minutes: Sequence[float] = COVERAGE_MINUTES,
@@ -483,10 +483,11 @@ class MapView(QWebEngineView):
         overrides the default look."""
         self._call("overlay", {"name": name, "geojson": geojson, "title": title})
 
-    def show_open_ticket_load(self, incidents: pd.DataFrame) -> None:
-        """Fill the finest grids by how many open tickets they hold (the queue's rows). Sent only
-        when the counts differ from the last ones sent: the page rebuilds the fill each time."""
-        load = open_ticket_load(incidents)
+    def show_open_ticket_load(self, grid_codes: Iterable) -> None:
+        """Fill the finest grids by how many open tickets they hold (the grid code of each ticket in
+        the queue). Sent only when the counts differ from the last ones sent: the page rebuilds the
+        fill each time."""
+        load = open_ticket_load(grid_codes)
         if load == self._open_ticket_load:
             return
         self.fill_grids(load, self.tr("Open tickets per grid"))
