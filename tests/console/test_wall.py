@@ -23,7 +23,7 @@ from data.feeds import Positions
 from data.store import Store, StoreError
 from data.workflow import TicketEngine, kpis
 from data.workflow.clock import ManualClock
-from tests.console.tiny_city import SOUTH, TOWNSHIP_W, VILLAGE_H, WEST
+from tests.console.tiny_city import SOUTH, TOWNSHIP_W, VILLAGE_H, WEST, run_js
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # two hours after the tiny city's reports
 NAME, PHONE, ID_NUMBER = "欧阳明月", "13912345678", "420602199001011234"
@@ -68,13 +68,6 @@ def open_wall(qtbot, wall_store):
     yield open_
     for window in windows:
         window.shutdown()
-
-
-def run_js(qtbot, window, script: str):
-    results = []
-    window.map.page().runJavaScript(f"JSON.stringify({script})", 0, results.append)
-    qtbot.waitUntil(lambda: bool(results), timeout=5_000)
-    return json.loads(results[0])
 
 
 def test_the_tiles_show_the_stores_figures(open_wall, wall_store):
