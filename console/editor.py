@@ -185,7 +185,13 @@ class FeedbackPanel(QWidget):
         super().__init__(parent)
         self.message = QLabel(wordWrap=True, objectName="editorMessage")
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.table = _table([self.tr("Grid"), self.tr("Area km²"), self.tr("Households"), self.tr("Open tickets")])
+        self.table = _table([self.tr("Grid"), self.tr("Area km²"), self.tr("Households"), self.tr("Open")])
+        self.table.horizontalHeaderItem(3).setToolTip(self.tr("Open tickets in the grid"))
+        # The numbers keep their width; the code column takes what is left of a narrow dock and
+        # drops its leading digits, which the grids of one edit share (the tooltip has it all).
+        self.table.horizontalHeader().setStretchLastSection(False)
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideLeft)
         self.warnings = QListWidget(objectName="editorWarnings")
         self.warnings.setMaximumHeight(140)
         self.apply_import = QPushButton(self.tr("Apply the imported layout"))
@@ -247,14 +253,20 @@ class FeedbackPanel(QWidget):
             "households_above": self.tr("{0:,.0f} households, more than {1:,.0f}"),
             "open_tickets_above": self.tr("{0:,.0f} open tickets, more than {1:,.0f}"),
         }
-        rules = {
-            "overlap": self.tr("overlaps a neighbour"),
-            "gap": self.tr("leaves a gap between grids"),
-            "outside_parent": self.tr("reaches outside its parent"),
+        rules = {  # gis.topology.PROBLEM_KINDS
+            "empty_geometry": self.tr("it has no shape"),
+            "not_polygon": self.tr("its shape is not a polygon"),
             "invalid_geometry": self.tr("its boundary crosses itself"),
+            "swapped_axes": self.tr("its longitude and latitude are swapped"),
+            "not_lonlat": self.tr("its coordinates are not longitude and latitude in China"),
+            "missing_code": self.tr("it has no code"),
             "duplicate_code": self.tr("its code is used twice"),
+            "missing_level": self.tr("it has no level"),
             "missing_parent": self.tr("its parent does not exist"),
             "level_mismatch": self.tr("its level does not follow its parent's"),
+            "overlap": self.tr("overlaps a neighbour"),
+            "outside_parent": self.tr("reaches outside its parent"),
+            "gap": self.tr("leaves a gap between grids"),
         }
         code = issue.code or "—"
         if issue.kind in limits:
@@ -263,12 +275,58 @@ class FeedbackPanel(QWidget):
             return f"{code}: {rules[issue.kind]} ({issue.message})"
         return f"{code}: {issue.message}"
 
+    def explain(self, outcome: Outcome) -> str:
+        """Why an outcome failed, in the UI language; a store's or a file's error has no reason
+        kind and shows as it is."""
+        if outcome.reason is None:
+            return outcome.message
+        return self.reasons()[outcome.reason].format(**outcome.details)
+
+    def reasons(self) -> dict[str, str]:
+        """Each kind of gis.editing.EDIT_ERRORS and editor_model.REFUSALS in the UI language, with
+        the error's params as named fields."""
+        return {
+            "no_grid": self.tr("there is no grid {code}"),
+            "has_children": self.tr("{code} has grids of its own: edit those first"),
+            "split_parts": self.tr("the line must cut grid {code} into exactly two parts, not {parts}"),
+            "with_itself": self.tr("pick a grid other than {code} itself"),
+            "not_siblings": self.tr("{absorbed} and {code} are not under the same parent ({absorbed_parent} and "
+                                    "{parent})"),
+            "no_shared_edge": self.tr("{absorbed} and {code} do not share an edge"),
+            "edge_points": self.tr("an edge needs two different end points"),
+            "no_vertex": self.tr("no grid has a corner at {lon:.7f},{lat:.7f}"),
+            "drawn_outside": self.tr("the drawn grid does not lie inside {parent}"),
+            "drawn_over_parent": self.tr("the drawn grid overlaps {code}, which has grids of its own"),
+            "drawn_over_all": self.tr("the drawn grid would cover all of {code}: merge or delete it instead"),
+            "already_under": self.tr("{code} is already under {parent}"),
+            "parent_level": self.tr("{parent} is a level {parent_level} grid; {code} needs a level {level} parent"),
+            "not_inside_nor_bordering": self.tr("{code} neither lies inside {parent} nor borders it within the same "
+                                                "parent"),
+            "whole_parent": self.tr("{code} is all of {parent}: merge {parent} instead"),
+            "empty_code": self.tr("a grid code cannot be empty"),
+            "code_used": self.tr("code {code} is already used"),
+            "code_prefix": self.tr("code {code} must start with its parent's code {parent}"),
+            "empty_name": self.tr("a grid name cannot be empty"),
+            "negative_households": self.tr("households must be 0 or more, not {households}"),
+            "no_worker_grid": self.tr("there is no grid {code} for worker {worker}"),
+            "top_level_code": self.tr("top-level grids get their codes from the administration, not from the editor"),
+            "broken_rules": self.tr("it would break the rules below"),
+            "short_line": self.tr("draw a line of at least two points across the grid"),
+            "few_corners": self.tr("draw at least three corners"),
+            "no_parent_there": self.tr("draw the new grid inside a grid that has grids of its own"),
+            "nothing_to_save": self.tr("there are no edits to save"),
+            "unsaved_before_rollback": self.tr("save or undo your edits before rolling back"),
+            "unsaved_before_import": self.tr("save or undo your edits before importing a layout"),
+            "no_import_previewed": self.tr("no layout is previewed"),
+        }
+
 
 def _arrow(before, after, fmt: str) -> str:
+    """before→after, or the value once if the edit left it as it was (what changed stands out)."""
     def show(value) -> str:
         return "—" if value is None or (isinstance(value, float) and np.isnan(value)) else fmt.format(value)
 
-    return f"{show(before)}→{show(after)}"
+    return show(after) if show(before) == show(after) else f"{show(before)}→{show(after)}"
 
 
 class AttributesForm(QGroupBox):
@@ -771,7 +829,7 @@ class EditorWindow(QMainWindow):
         else:
             refused = outcome.change is not None and outcome.problems
             self.feedback.say(self.tr("Not done, it would break the rules below.") if refused
-                              else self.tr("Not done: {0}").format(outcome.message), "error")
+                              else self.tr("Not done: {0}").format(self.feedback.explain(outcome)), "error")
         if outcome.feedback is not None:
             self.feedback.show_workload(outcome.feedback.before, outcome.feedback.after, list(outcome.problems))
         elif outcome.problems:
@@ -876,7 +934,7 @@ class EditorWindow(QMainWindow):
                                       "Nothing was saved. Reload (F5) to see their version, then redo your edit.")
                               + "\n" + outcome.message, "error")
         else:
-            self.feedback.say(self.tr("Not saved: {0}").format(outcome.message), "error")
+            self.feedback.say(self.tr("Not saved: {0}").format(self.feedback.explain(outcome)), "error")
         self._update_title()
         self.outcome.emit(outcome)
         return outcome
@@ -936,7 +994,7 @@ class EditorWindow(QMainWindow):
                 changeset_id, outcome.changeset), "ok")
             self._reload_view()
         else:
-            self.feedback.say(self.tr("Not rolled back: {0}").format(outcome.message), "error")
+            self.feedback.say(self.tr("Not rolled back: {0}").format(self.feedback.explain(outcome)), "error")
         self.outcome.emit(outcome)
         return outcome
 
@@ -989,7 +1047,7 @@ class EditorWindow(QMainWindow):
         if preview.feedback is not None:
             self.feedback.show_workload(preview.feedback.before, preview.feedback.after, list(preview.problems))
         else:
-            self.feedback.say(self.tr("Not done: {0}").format(preview.message), "warn")
+            self.feedback.say(self.tr("Not done: {0}").format(self.feedback.explain(preview)), "warn")
 
     def accept_proposal(self) -> Outcome | None:
         if not self.proposal or not self.proposal_for:
@@ -1011,7 +1069,7 @@ class EditorWindow(QMainWindow):
         """Check a layout file with the same rules and show it against the current grids."""
         outcome = self.model.preview_import(path)
         if outcome.change is None:
-            self.feedback.say(self.tr("Cannot import: {0}").format(outcome.message), "error")
+            self.feedback.say(self.tr("Cannot import: {0}").format(self.feedback.explain(outcome)), "error")
             return outcome
         kinds = pd.Series(list(change_kinds(outcome.change).values()), dtype=object).value_counts()
         summary = self.tr("Imported layout: {0} added, {1} removed, {2} changed (dashed red = now, solid green = "
@@ -1058,7 +1116,7 @@ class EditorWindow(QMainWindow):
         if outcome.ok:
             self.feedback.say(self.tr("Exported {0} grids to {1}.").format(len(self.model.grids), path), "ok")
         else:
-            self.feedback.say(self.tr("Not exported: {0}").format(outcome.message), "error")
+            self.feedback.say(self.tr("Not exported: {0}").format(self.feedback.explain(outcome)), "error")
         return outcome
 
     def closeEvent(self, event) -> None:

@@ -33,6 +33,16 @@ MAX_VIEW_GRIDS = 1500
 SPLIT_OVERSHOOT_M = 3.0
 _METRES_PER_DEGREE = 111_320.0
 DEFAULT_THRESHOLDS = editing.Thresholds()
+# Why the editor does not do what was asked, besides gis.editing.EDIT_ERRORS: kind and English words.
+REFUSALS = {
+    "short_line": "draw a line of at least two points across the grid",
+    "few_corners": "draw at least three corners",
+    "no_parent_there": "draw the new grid inside a grid that has grids of its own",
+    "nothing_to_save": "nothing to save",
+    "unsaved_before_rollback": "save or undo your edits before rolling back",
+    "unsaved_before_import": "save or undo your edits before importing a layout",
+    "no_import_previewed": "no layout previewed",
+}
 
 
 @dataclass(frozen=True)
@@ -48,6 +58,16 @@ class Outcome:
     removed: list[str] = field(default_factory=list)  # codes no longer drawn
     conflict: bool = False  # another analyst saved these grids first; nothing was saved
     changeset: int | None = None  # the change-set a save or a rollback made
+    reason: str | None = None  # why it failed, for the window to word: a kind of EDIT_ERRORS or REFUSALS
+    details: dict = field(default_factory=dict)  # the grids and numbers the reason names
+
+
+def _refused(reason: str) -> Outcome:
+    return Outcome(False, REFUSALS[reason], reason=reason)
+
+
+def _failed(err: EditError) -> Outcome:
+    return Outcome(False, str(err), reason=err.kind, details=err.params)
 
 
 class EditorModel:
@@ -181,12 +201,13 @@ class EditorModel:
         try:
             edit = make_edit(self.grids)
         except EditError as err:
-            return Outcome(False, str(err))
+            return _failed(err)
         result = self._feedback(edit.change)
         try:
             self.session.apply(edit)
         except EditRefused as err:
-            return Outcome(False, f"refused: {err}", edit.change, result, tuple(map(editing.Issue.of, err.problems)))
+            return Outcome(False, str(err), edit.change, result, tuple(map(editing.Issue.of, err.problems)),
+                           reason=err.kind, details=err.params)
         return self._outcome(edit.change, result, edit.change.summary)
 
     def _outcome(self, change: Change, result: editing.Feedback | None, message: str) -> Outcome:
@@ -213,6 +234,8 @@ class EditorModel:
         return editing.feedback(change, points, self.thresholds)
 
     def split(self, code: str, line: Sequence[Sequence[float]]) -> Outcome:
+        if len(line) < 2:
+            return _refused("short_line")
         return self.apply(lambda grids: editing.split(grids, code, _overshoot(line)))
 
     def merge(self, code: str, other: str) -> Outcome:
@@ -234,10 +257,10 @@ class EditorModel:
         """A grid drawn inside the deepest grid with children under the drawing."""
         polygon = shapely.Polygon(ring) if len(ring) >= 3 else None
         if polygon is None or polygon.area == 0:
-            return Outcome(False, "draw at least three corners")
+            return _refused("few_corners")
         parent = self.parent_for(polygon)
         if parent is None:
-            return Outcome(False, "draw the new grid inside a grid that has grids of its own")
+            return _refused("no_parent_there")
         return self.apply(lambda grids: editing.draw(grids, parent, polygon, name=name))
 
     def parent_for(self, polygon) -> str | None:
@@ -248,10 +271,12 @@ class EditorModel:
 
     def preview_split(self, code: str, line: Sequence[Sequence[float]]) -> Outcome:
         """What splitting along `line` would do to the workload, without doing it."""
+        if len(line) < 2:
+            return _refused("short_line")
         try:
             change = editing.split(self.grids, code, _overshoot(line)).change
         except EditError as err:
-            return Outcome(False, str(err))
+            return _failed(err)
         result = self._feedback(change)
         return Outcome(not change.problems, change.summary, change, result, tuple(result.issues))
 
@@ -307,7 +332,7 @@ class EditorModel:
         """Save the session's net change as one change-set; on a conflict nothing is saved."""
         change = self.session.pending()
         if change.before.empty and change.after.empty and not change.workers:
-            return Outcome(False, "nothing to save")
+            return _refused("nothing_to_save")
         try:
             changeset = gridversions.save(self.store, change, by=self.analyst, why=why)
         except gridversions.GridConflict as err:
@@ -342,7 +367,7 @@ class EditorModel:
 
     def rollback(self, changeset_id: int, why: str) -> Outcome:
         if self.has_unsaved():
-            return Outcome(False, "save or undo your edits before rolling back")
+            return _refused("unsaved_before_rollback")
         try:
             changeset = gridversions.rollback(self.store, changeset_id, by=self.analyst, why=why)
         except StoreError as err:
@@ -355,7 +380,7 @@ class EditorModel:
     def preview_import(self, path: str) -> Outcome:
         """Read and check a layout file against the current grids; nothing changes yet."""
         if self.has_unsaved():
-            return Outcome(False, "save or undo your edits before importing a layout")
+            return _refused("unsaved_before_import")
         try:
             layout = read_grid_file(path)
         except GridFileError as err:
@@ -377,7 +402,7 @@ class EditorModel:
     def apply_import(self) -> Outcome:
         """Take the previewed layout into the session; saving it makes one change-set."""
         if self.import_edit is None:
-            return Outcome(False, "no layout previewed")
+            return _refused("no_import_previewed")
         edit, self.import_edit = self.import_edit, None
         return self.apply(lambda grids: edit)
 
@@ -390,10 +415,8 @@ class EditorModel:
 
 
 def _overshoot(line: Sequence[Sequence[float]]) -> shapely.LineString:
-    """The drawn line with both ends pushed SPLIT_OVERSHOOT_M further along their segments."""
+    """The drawn line (two points or more) with both ends pushed SPLIT_OVERSHOOT_M further along their segments."""
     xy = np.asarray(line, dtype=float)
-    if len(xy) < 2:
-        raise EditError("draw a line of at least two points across the grid")
     reach = SPLIT_OVERSHOOT_M / _METRES_PER_DEGREE
     for end, inner in ((0, 1), (-1, -2)):
         direction = xy[end] - xy[inner]

@@ -48,8 +48,43 @@ DEFAULT_SLIVER_M2 = 50.0
 _METRES_PER_DEGREE = 111_320.0
 
 
+# Why an edit cannot be made: EditError.kind and its English words, filled from EditError.params.
+# The CLI and the logs show the English; the editor words each kind in the UI language.
+EDIT_ERRORS = {
+    "no_grid": "no grid with code {code}",
+    "has_children": "cannot {operation} {code}: it has grids of its own; edit those first",
+    "split_parts": "the line must cut grid {code} into exactly two parts, not {parts}",
+    "with_itself": "cannot {operation} {code} with itself",
+    "not_siblings": "{absorbed} and {code} are not siblings (parents {absorbed_parent} and {parent})",
+    "no_shared_edge": "{absorbed} and {code} do not share an edge",
+    "edge_points": "an edge needs two different end points",
+    "no_vertex": "no grid has a vertex at {lon:.7f},{lat:.7f}",
+    "drawn_outside": "the drawn grid does not lie inside {parent}",
+    "drawn_over_parent": "the drawn grid overlaps {code}, which has grids of its own",
+    "drawn_over_all": "the drawn grid would cover all of {code}; merge or delete it instead",
+    "already_under": "{code} is already under {parent}",
+    "parent_level": "{parent} is level {parent_level}; {code} needs a level {level} parent",
+    "not_inside_nor_bordering": "{code} neither lies inside {parent} nor borders it within the same parent",
+    "whole_parent": "{code} is all of {parent}; merge {parent} instead",
+    "empty_code": "a grid code cannot be empty",
+    "code_used": "code {code} is already used",
+    "code_prefix": "code {code} must start with its parent's code {parent}",
+    "empty_name": "a grid name cannot be empty",
+    "negative_households": "households must be 0 or more, not {households}",
+    "no_worker_grid": "no grid with code {code} for worker {worker}",
+    "top_level_code": "top-level grids get their codes from the administration, not from the editor",
+    "broken_rules": "the edit breaks topology rules: {problems}",
+}
+
+
 class EditError(Exception):
-    """The edit cannot be made as asked; the message says why."""
+    """The edit cannot be made as asked: `kind` (a key of EDIT_ERRORS) says why, `params` which
+    grids and numbers; str() is the English message."""
+
+    def __init__(self, kind: str, **params):
+        super().__init__(EDIT_ERRORS[kind].format(**params))
+        self.kind = kind
+        self.params = params
 
 
 class EditRefused(EditError):
@@ -57,7 +92,7 @@ class EditRefused(EditError):
 
     def __init__(self, problems: Sequence[Problem]):
         self.problems = tuple(problems)
-        super().__init__("; ".join(f"{p.kind} {p.code}: {p.message}" for p in problems[:3]))
+        super().__init__("broken_rules", problems="; ".join(f"{p.kind} {p.code}: {p.message}" for p in problems[:3]))
 
 
 @dataclass(frozen=True)
@@ -124,7 +159,7 @@ def split(grids: GeoDataFrame, code: str, line) -> Edit:
     row = _leaf_row(grids, code, "split")
     pieces = shapely.get_parts(split_geometry(row.geometry, line))
     if len(pieces) != 2:
-        raise EditError(f"the line must cut grid {code} into exactly two parts, not {len(pieces)}")
+        raise EditError("split_parts", code=code, parts=len(pieces))
     areas = area_m2(pieces)
     keep, other = np.argsort(-areas)
     new_code = next_child_code(grids, row.parent_code)
@@ -157,7 +192,7 @@ def move_edge(grids: GeoDataFrame, start: tuple[float, float], end: tuple[float,
               offset: tuple[float, float]) -> Edit:
     """Shift the edge from `start` to `end` by `offset` (degrees); the grids on both sides follow."""
     if tuple(start) == tuple(end):
-        raise EditError("an edge needs two different end points")
+        raise EditError("edge_points")
     moves = [(xy, (xy[0] + offset[0], xy[1] + offset[1])) for xy in (start, end)]
     return move_vertices(grids, moves, "move_edge")
 
@@ -181,7 +216,7 @@ def move_vertices(grids: GeoDataFrame, moves: Sequence[tuple[tuple[float, float]
             carried.add(g)
     if len(found) < len(olds):
         lon, lat = olds[min(set(range(len(olds))) - found)]
-        raise EditError(f"no grid has a vertex at {lon:.7f},{lat:.7f}")
+        raise EditError("no_vertex", lon=float(lon), lat=float(lat))
 
     def moved(xy: np.ndarray) -> np.ndarray:
         result = xy.copy()
@@ -210,19 +245,19 @@ def draw(grids: GeoDataFrame, parent_code: str, polygon, name: str | None = None
     shape = _snap_to_edges(shapely.make_valid(polygon), edges, tolerance)
     shape = _polygonal(shapely.intersection(shape, parent.geometry))
     if shape is None:
-        raise EditError(f"the drawn grid does not lie inside {parent_code}")
+        raise EditError("drawn_outside", parent=parent_code)
 
     overlapped = siblings[shapely.area(shapely.intersection(siblings.geometry.array, shape)) > 0]
     updates = {}
     for sibling in overlapped.itertuples():
         if (grids["parent_code"] == sibling.code).any():
-            raise EditError(f"the drawn grid overlaps {sibling.code}, which has grids of its own")
+            raise EditError("drawn_over_parent", code=sibling.code)
         rest = shapely.get_parts(shapely.difference(sibling.geometry, shape))
         rest = rest[shapely.get_type_id(rest) == shapely.GeometryType.POLYGON]
         slivers = area_m2(rest) < sliver_m2
         shape = shapely.union_all([shape, *rest[slivers]])
         if slivers.all():
-            raise EditError(f"the drawn grid would cover all of {sibling.code}; merge or delete it instead")
+            raise EditError("drawn_over_all", code=sibling.code)
         updates[sibling.code] = {"geometry": shapely.multipolygons(rest[~slivers])}
     overlapped_geoms = overlapped.geometry.to_numpy()
     taken = area_m2(shapely.intersection(overlapped_geoms, shape)) / area_m2(overlapped_geoms)
@@ -249,17 +284,18 @@ def reparent(grids: GeoDataFrame, code: str, new_parent_code: str) -> Edit:
     row = _row(grids, code)
     new_parent = _row(grids, new_parent_code)
     if new_parent_code == row.parent_code:
-        raise EditError(f"{code} is already under {new_parent_code}")
+        raise EditError("already_under", code=code, parent=new_parent_code)
     if new_parent.level != row.level - 1:
-        raise EditError(f"{new_parent_code} is level {new_parent.level}; {code} needs a level {row.level - 1} parent")
+        raise EditError("parent_level", parent=new_parent_code, parent_level=int(new_parent.level), code=code,
+                        level=int(row.level) - 1)
     updates = _recode(grids, code, next_child_code(grids, new_parent_code), new_parent_code)
     if area_m2([shapely.difference(row.geometry, new_parent.geometry)])[0] > DEFAULT_TOLERANCE_M2:
         old_parent = _row(grids, row.parent_code)
         if old_parent.parent_code != new_parent.parent_code or not _share_edge(row.geometry, new_parent.geometry):
-            raise EditError(f"{code} neither lies inside {new_parent_code} nor borders it within the same parent")
+            raise EditError("not_inside_nor_bordering", code=code, parent=new_parent_code)
         remaining = _polygonal(shapely.difference(old_parent.geometry, row.geometry))
         if remaining is None:
-            raise EditError(f"{code} is all of {old_parent.code}; merge {old_parent.code} instead")
+            raise EditError("whole_parent", code=code, parent=old_parent.code)
         moved = row.get("households")
         for parent, geometry, sign in ((old_parent, remaining, -1),
                                        (new_parent, shapely.union(new_parent.geometry, row.geometry), 1)):
@@ -284,19 +320,19 @@ def set_attributes(grids: GeoDataFrame, code: str, *, new_code: str | None = Non
     if new_code is not None and new_code != code:
         new_code = new_code.strip()
         if not new_code:
-            raise EditError("a grid code cannot be empty")
+            raise EditError("empty_code")
         if (grids["code"] == new_code).any():
-            raise EditError(f"code {new_code} is already used")
+            raise EditError("code_used", code=new_code)
         if row.parent_code and not new_code.startswith(row.parent_code):
-            raise EditError(f"code {new_code} must start with its parent's code {row.parent_code}")
+            raise EditError("code_prefix", code=new_code, parent=row.parent_code)
         updates = _recode(grids, code, new_code, row.parent_code)
     if name is not None:
         if not name.strip():
-            raise EditError("a grid name cannot be empty")
+            raise EditError("empty_name")
         updates[code]["name"] = name.strip()
     if households is not None:
         if households < 0:
-            raise EditError(f"households must be 0 or more, not {households}")
+            raise EditError("negative_households", households=households)
         updates[code]["households"] = int(households)
     if chief_id is not None:
         updates[code]["chief_id"] = chief_id or None
@@ -304,7 +340,7 @@ def set_attributes(grids: GeoDataFrame, code: str, *, new_code: str | None = Non
     moves = {}
     for rid, (source, target) in (workers or {}).items():
         if target not in set(grids["code"]):
-            raise EditError(f"no grid with code {target} for worker {rid}")
+            raise EditError("no_worker_grid", code=target, worker=rid)
         if source != target:
             moves[rid] = (source, reassigned.get(target, target))
     return _edit(grids, "attributes", f"edited {code}", updates=updates, reassigned=reassigned, workers=moves)
@@ -351,7 +387,7 @@ def change_kinds(change: Change) -> dict[str, str]:
 def next_child_code(grids: GeoDataFrame, parent_code: str | None) -> str:
     """An unused code for a new child: the parent's code plus the next serial its children use."""
     if not parent_code:
-        raise EditError("top-level grids get their codes from the administration, not from the editor")
+        raise EditError("top_level_code")
     codes = grids["code"].to_numpy()
     suffixes = [c[len(parent_code):] for c in grids.loc[grids["parent_code"] == parent_code, "code"]]
     serials = [re.fullmatch(r"(\D*)(\d+)", s) for s in suffixes if s]
@@ -603,25 +639,26 @@ def _equal_area_at(lon: float, lat: float):
 def _row(grids: GeoDataFrame, code: str) -> pd.Series:
     rows = np.flatnonzero(grids["code"].to_numpy() == code)
     if not len(rows):
-        raise EditError(f"no grid with code {code}")
+        raise EditError("no_grid", code=code)
     return grids.iloc[rows[0]]
 
 
 def _leaf_row(grids: GeoDataFrame, code: str, operation: str) -> pd.Series:
     row = _row(grids, code)
     if (grids["parent_code"] == code).any():
-        raise EditError(f"cannot {operation} {code}: it has grids of its own; edit those first")
+        raise EditError("has_children", operation=operation, code=code)
     return row
 
 
 def _absorb(grids: GeoDataFrame, code: str, absorbed: str, operation: str, summary: str) -> Edit:
     if code == absorbed:
-        raise EditError(f"cannot {operation} {code} with itself")
+        raise EditError("with_itself", operation=operation, code=code)
     survivor, gone = _leaf_row(grids, code, operation), _leaf_row(grids, absorbed, operation)
     if survivor.parent_code != gone.parent_code or survivor.level != gone.level:
-        raise EditError(f"{absorbed} and {code} are not siblings (parents {gone.parent_code} and {survivor.parent_code})")
+        raise EditError("not_siblings", absorbed=absorbed, code=code, absorbed_parent=gone.parent_code,
+                        parent=survivor.parent_code)
     if not _share_edge(survivor.geometry, gone.geometry):
-        raise EditError(f"{absorbed} and {code} do not share an edge")
+        raise EditError("no_shared_edge", absorbed=absorbed, code=code)
     update = {"geometry": shapely.union(survivor.geometry, gone.geometry)}
     households = [survivor.get("households"), gone.get("households")]
     if not all(pd.isna(h) for h in households):

@@ -597,10 +597,6 @@
         <translation>户数</translation>
     </message>
     <message>
-        <source>Open tickets</source>
-        <translation>未办结</translation>
-    </message>
-    <message>
         <source>Apply the imported layout</source>
         <translation>应用导入的布局</translation>
     </message>
@@ -633,6 +629,30 @@
         <translation>{0:,.0f} 件未办结，超过 {1:,.0f}</translation>
     </message>
     <message>
+        <source>it has no shape</source>
+        <translation>没有图形</translation>
+    </message>
+    <message>
+        <source>its shape is not a polygon</source>
+        <translation>图形不是多边形</translation>
+    </message>
+    <message>
+        <source>its longitude and latitude are swapped</source>
+        <translation>经纬度颠倒</translation>
+    </message>
+    <message>
+        <source>its coordinates are not longitude and latitude in China</source>
+        <translation>坐标不是中国境内的经纬度</translation>
+    </message>
+    <message>
+        <source>it has no code</source>
+        <translation>没有编码</translation>
+    </message>
+    <message>
+        <source>it has no level</source>
+        <translation>没有层级</translation>
+    </message>
+    <message>
         <source>overlaps a neighbour</source>
         <translation>与相邻网格重叠</translation>
     </message>
@@ -641,8 +661,136 @@
         <translation>网格之间留有空隙</translation>
     </message>
     <message>
+        <source>there is no grid {code}</source>
+        <translation>不存在网格 {code}</translation>
+    </message>
+    <message>
+        <source>{code} has grids of its own: edit those first</source>
+        <translation>{code} 还有下级网格，请先编辑下级网格</translation>
+    </message>
+    <message>
+        <source>the line must cut grid {code} into exactly two parts, not {parts}</source>
+        <translation>切割线必须把网格 {code} 正好分成两块，现在是 {parts} 块</translation>
+    </message>
+    <message>
+        <source>pick a grid other than {code} itself</source>
+        <translation>请选择 {code} 以外的网格</translation>
+    </message>
+    <message>
+        <source>{absorbed} and {code} are not under the same parent ({absorbed_parent} and {parent})</source>
+        <translation>{absorbed} 与 {code} 不属于同一上级（分别属于 {absorbed_parent} 和 {parent}）</translation>
+    </message>
+    <message>
+        <source>{absorbed} and {code} do not share an edge</source>
+        <translation>{absorbed} 与 {code} 没有公共边</translation>
+    </message>
+    <message>
+        <source>an edge needs two different end points</source>
+        <translation>边的两个端点不能相同</translation>
+    </message>
+    <message>
+        <source>no grid has a corner at {lon:.7f},{lat:.7f}</source>
+        <translation>{lon:.7f},{lat:.7f} 处没有网格顶点</translation>
+    </message>
+    <message>
+        <source>the drawn grid does not lie inside {parent}</source>
+        <translation>绘制的网格不在 {parent} 之内</translation>
+    </message>
+    <message>
+        <source>the drawn grid overlaps {code}, which has grids of its own</source>
+        <translation>绘制的网格与 {code} 重叠，而 {code} 还有下级网格</translation>
+    </message>
+    <message>
+        <source>the drawn grid would cover all of {code}: merge or delete it instead</source>
+        <translation>绘制的网格会覆盖整个 {code}，请改用合并或删除</translation>
+    </message>
+    <message>
+        <source>{code} is already under {parent}</source>
+        <translation>{code} 已经属于 {parent}</translation>
+    </message>
+    <message>
+        <source>{parent} is a level {parent_level} grid; {code} needs a level {level} parent</source>
+        <translation>{parent} 是第 {parent_level} 级网格，{code} 的上级须是第 {level} 级</translation>
+    </message>
+    <message>
+        <source>{code} neither lies inside {parent} nor borders it within the same parent</source>
+        <translation>{code} 既不在 {parent} 之内，也不在同一上级内与它相邻</translation>
+    </message>
+    <message>
+        <source>{code} is all of {parent}: merge {parent} instead</source>
+        <translation>{code} 就是 {parent} 的全部，请改为合并 {parent}</translation>
+    </message>
+    <message>
+        <source>a grid code cannot be empty</source>
+        <translation>网格编码不能为空</translation>
+    </message>
+    <message>
+        <source>code {code} is already used</source>
+        <translation>编码 {code} 已被使用</translation>
+    </message>
+    <message>
+        <source>code {code} must start with its parent&apos;s code {parent}</source>
+        <translation>编码 {code} 必须以上级编码 {parent} 开头</translation>
+    </message>
+    <message>
+        <source>a grid name cannot be empty</source>
+        <translation>网格名称不能为空</translation>
+    </message>
+    <message>
+        <source>households must be 0 or more, not {households}</source>
+        <translation>户数不能为负数（{households}）</translation>
+    </message>
+    <message>
+        <source>there is no grid {code} for worker {worker}</source>
+        <translation>网格员 {worker} 要调往的网格 {code} 不存在</translation>
+    </message>
+    <message>
+        <source>top-level grids get their codes from the administration, not from the editor</source>
+        <translation>顶级网格的编码由行政区划确定，不能在编辑器中生成</translation>
+    </message>
+    <message>
+        <source>it would break the rules below</source>
+        <translation>会违反下列规则</translation>
+    </message>
+    <message>
+        <source>draw a line of at least two points across the grid</source>
+        <translation>请画一条至少两个点、横穿网格的切割线</translation>
+    </message>
+    <message>
+        <source>draw at least three corners</source>
+        <translation>请至少画三个角点</translation>
+    </message>
+    <message>
+        <source>draw the new grid inside a grid that has grids of its own</source>
+        <translation>请在有下级网格的网格内绘制新网格</translation>
+    </message>
+    <message>
+        <source>there are no edits to save</source>
+        <translation>没有需要保存的编辑</translation>
+    </message>
+    <message>
+        <source>save or undo your edits before rolling back</source>
+        <translation>回滚前请先保存或撤销您的编辑</translation>
+    </message>
+    <message>
+        <source>save or undo your edits before importing a layout</source>
+        <translation>导入布局前请先保存或撤销您的编辑</translation>
+    </message>
+    <message>
+        <source>no layout is previewed</source>
+        <translation>没有正在预览的布局</translation>
+    </message>
+    <message>
         <source>reaches outside its parent</source>
         <translation>超出上级网格</translation>
+    </message>
+    <message>
+        <source>Open</source>
+        <translation>未办结</translation>
+    </message>
+    <message>
+        <source>Open tickets in the grid</source>
+        <translation>网格内未办结的工单</translation>
     </message>
     <message>
         <source>its boundary crosses itself</source>

@@ -4,6 +4,8 @@ slots the page calls, and what the page then shows is read back from the page it
 from __future__ import annotations
 
 import json
+import re
+from string import Formatter
 
 import pytest
 import shapely
@@ -11,12 +13,13 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
 from console import cli, editor_model
-from console.editor import EditorWindow
+from console.app import application
+from console.editor import EditorWindow, FeedbackPanel
 from data import gridversions
 from data.store import Store
 from gis import editing
 from gis.gridfile import write_grid_file
-from gis.topology import validate
+from gis.topology import PROBLEM_KINDS, validate
 from tests.console.tiny_city import SOUTH, TOWNSHIP_W, VILLAGE_H, WEST, run_js
 
 # Village T0V0 is the box WEST..WEST+0.04 x SOUTH..SOUTH+0.03 with grids G0 (south-west), G1 (south-east),
@@ -333,3 +336,76 @@ def test_the_balance_period_ends_at_the_newest_ticket_not_today(store):
     table = model.overloaded(days=7, max_tickets_per_household=0.001, max_area_km2=1e6)
     assert table["tickets"].sum() == 4  # every ticket of the tiny city, all reported that day
     assert len(model.proposal(table["code"].iloc[0])) == 2
+
+
+def test_why_an_edit_is_not_done_shows_in_chinese_with_its_grids(qtbot, open_editor):
+    window = open_editor("zh_CN")
+    click(qtbot, window, *inside(0))
+    window.set_tool("merge")
+    click(qtbot, window, *inside(3))  # G3 touches G0 at a corner only
+    assert window.feedback.message.text() == "未执行：T0V0G3 与 T0V0G0 没有公共边"
+    window.attributes.code.setText("T0V0G1")
+    window.attributes.apply.click()
+    assert window.feedback.message.text() == "未执行：编码 T0V0G1 已被使用"
+    window.attributes.code.setText("X1")
+    window.attributes.apply.click()
+    assert window.feedback.message.text() == "未执行：编码 X1 必须以上级编码 T0V0 开头"
+    window.bridge.lineDrawn(json.dumps([inside(0)]))
+    assert window.feedback.message.text() == "未执行：请画一条至少两个点、横穿网格的切割线"
+    window.bridge.polygonDrawn(json.dumps([[WEST, SOUTH], [WEST + 0.001, SOUTH]]))
+    assert window.feedback.message.text() == "未执行：请至少画三个角点"
+    assert window.save("没有改动").ok is False
+    assert window.feedback.message.text() == "未保存：没有需要保存的编辑"
+    assert window.feedback.message.property("kind") == "error"
+
+
+def test_every_reason_an_edit_fails_has_chinese_words(qtbot):
+    """Each kind of gis.editing.EditError and of the model's refusals, worded in Chinese with
+    the grids and numbers its English words name (a new kind without a rendering fails here)."""
+    application("zh_CN", headless=True)
+    panel = FeedbackPanel()
+    qtbot.addWidget(panel)
+    english = {**editing.EDIT_ERRORS, **editor_model.REFUSALS}
+    assert set(panel.reasons()) == set(english)
+    # Not shown: the English verb of an operation (the Chinese words do without it) and the
+    # English summary of broken rules (the warnings list words each rule).
+    unshown = {"operation", "problems"}
+    for kind, words in english.items():
+        names = [name for _, name, _, _ in Formatter().parse(words) if name]
+        params = {name: 101 + i for i, name in enumerate(names)}
+        shown = panel.explain(editor_model.Outcome(False, words.format(**params), reason=kind, details=params))
+        assert re.search(r"[\u4e00-\u9fff]", shown) and not re.search("[A-Za-z]", shown), kind
+        assert all(str(value) in shown for name, value in params.items() if name not in unshown), kind
+
+
+def test_every_broken_rule_has_chinese_words(qtbot):
+    application("zh_CN", headless=True)
+    panel = FeedbackPanel()
+    qtbot.addWidget(panel)
+    for kind in PROBLEM_KINDS:
+        assert re.match(r"G1: [\u4e00-\u9fff]", panel.describe(editing.Issue("G1", kind, "english words"))), kind
+
+
+@pytest.fixture
+def long_codes(city_copy):
+    """The tiny city with grid codes as long as a real city's (15 digits for a grid)."""
+    return city_copy("long-codes.gpkg",
+                     "UPDATE grids SET code = '420602001' || code, parent_code = '420602001' || parent_code, "
+                     "households = 2385",
+                     "UPDATE responders SET grid_code = '420602001' || grid_code")
+
+
+def test_the_feedback_table_fits_a_1366_by_768_screen_without_scrolling(qtbot, show_window, long_codes):
+    with Store.open(long_codes) as store:
+        window, _ = show_window("zh_CN", lambda: EditorWindow(store, analyst="analyst-a"), "ready", (1366, 768))
+        settle(qtbot, window)
+        code = "420602001T0V0G0"
+        window.select(code)
+        x = WEST + HALF_W * 0.4
+        assert window.split(code, [[x, SOUTH], [x, SOUTH + HALF_H]]).ok
+        table = window.feedback.table
+        qtbot.wait(100)  # the table lays its columns out on the event loop
+        assert table.horizontalScrollBar().maximum() == 0
+        assert table.horizontalHeader().length() <= table.viewport().width()
+        rows = {table.item(r, 0).toolTip(): table.item(r, 2).text() for r in range(table.rowCount())}
+        assert rows[code] == "2,385→1,431" and "420602001T0V0G4" in rows  # the larger part keeps the code

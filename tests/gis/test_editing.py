@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import itertools
 import time
+from pathlib import Path
+from string import Formatter
 
 import numpy as np
 import pandas as pd
@@ -415,6 +418,31 @@ def test_attribute_edits_check_the_code_rules_and_recode_the_descendants(city):
         editing.set_attributes(city, village.code, households=-1)
     with pytest.raises(EditError, match="cannot be empty"):
         editing.set_attributes(city, village.code, name=" ")
+
+
+def test_an_edit_error_says_why_as_a_kind_and_params_and_in_english(city):
+    """The editor words the error from kind and params; the CLI and logs show str()."""
+    village, other = city[city["level"] == 2].iloc[:2].itertuples()
+    with pytest.raises(EditError) as raised:
+        editing.set_attributes(city, village.code, new_code=other.code)
+    assert (raised.value.kind, raised.value.params) == ("code_used", {"code": other.code})
+    assert str(raised.value) == f"code {other.code} is already used"
+
+
+def test_every_edit_error_raised_names_a_kind_with_exactly_its_params():
+    """A kind without English words, or params that do not fill them, would raise KeyError
+    instead of the EditError; and no kind is left unused."""
+    tree = ast.parse(Path(editing.__file__).read_text())
+    calls = [node for node in ast.walk(tree)
+             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "EditError"]
+    assert len(calls) > 20
+    kinds = set()
+    for call in calls:
+        kind = call.args[0].value
+        fields = {name for _, name, _, _ in Formatter().parse(editing.EDIT_ERRORS[kind]) if name}
+        assert {keyword.arg for keyword in call.keywords} == fields, kind
+        kinds.add(kind)
+    assert kinds | {EditRefused([]).kind} == set(editing.EDIT_ERRORS)
 
 
 def test_new_codes_continue_the_parents_numbering(city):
