@@ -82,6 +82,9 @@ COVERAGE_MAX_UNITS = 500
 COVERAGE_TIMEOUT_S = 300
 # About 10 m: the bands are 100 m road buffers; at 1 m the city's bands are 3 MB for the page to parse.
 COVERAGE_SIMPLIFY_DEG = 1e-4
+# show_overlay sends a big overlay in parts of about this many vertices, each its own message: the
+# page parses and builds one in a few ms (the city's 78,000-vertex coverage in one took ~50 ms).
+OVERLAY_PART_VERTICES = 8000
 # Stacked translucent greens without outlines (road buffers have ragged edges): the 1-minute area,
 # inside every band, reads strongest.
 COVERAGE_STYLE = {"stroke": False, "fillColor": "#3ddc84", "fillOpacity": 0.12}
@@ -300,8 +303,24 @@ def print_coverage(store_path: str) -> None:
     os.nice(10)
     with Store.open(store_path) as store:
         bands = coverage_bands(store)
-    # Nothing at all (no grids): empty text, which takes the layer off.
-    sys.stdout.write(json.dumps(bands, ensure_ascii=False, separators=(",", ":")) if bands["features"] else "")
+    # In parts, a line each; nothing at all (no grids) is no line, which takes the layer off.
+    sys.stdout.writelines(f"{part}\n" for part in overlay_parts(bands))
+
+
+def overlay_parts(collection: dict, max_vertices: int = OVERLAY_PART_VERTICES) -> list[str]:
+    """A GeoJSON FeatureCollection as the JSON texts of consecutive FeatureCollections of at most
+    `max_vertices` vertices each (a bigger feature is a part alone), for MapView.show_overlay."""
+    parts: list[list[dict]] = []
+    vertices = max_vertices
+    for feature in collection["features"]:
+        count = int(shapely.get_num_coordinates(shapely.geometry.shape(feature["geometry"])))
+        if vertices + count > max_vertices:
+            parts.append([])
+            vertices = 0
+        parts[-1].append(feature)
+        vertices += count
+    return [json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False, separators=(",", ":"))
+            for features in parts]
 
 
 def coverage_command(store_path: str) -> list[str]:
@@ -315,7 +334,7 @@ class _CoverageWorker(QObject):
     """Computes the rapid-response bands in a child process, waited for on a Python thread (see
     _MapLoader in app.py on why not a pool thread); the result arrives on the UI thread."""
 
-    done = Signal(str)  # GeoJSON
+    done = Signal(list)  # GeoJSON texts: the parts of the bands
     failed = Signal(str)
 
     def __init__(self) -> None:
@@ -351,7 +370,7 @@ class _CoverageWorker(QObject):
             lines = err.strip().splitlines()
             self._fail(lines[-1] if lines else f"exit status {child.returncode}")
             return
-        self.done.emit(out)
+        self.done.emit(out.splitlines())
 
     def _fail(self, message: str) -> None:
         log.warning("no rapid-response coverage: %s", message)
@@ -476,12 +495,20 @@ class MapView(QWebEngineView):
         """Centre the map on a place (at `zoom`, else at least street level) and drop a pin there for a while."""
         self._call("focus", {"lon": lon, "lat": lat, "zoom": zoom})
 
-    def show_overlay(self, name: str, geojson: str, title: str) -> None:
-        """An extra layer of lines and polygons (GeoJSON text) in the layer control, replacing
-        the one of the same name; `show_overlay(name, "", "")` removes it. A feature's `style`
-        property (Leaflet path options: color, weight, dashArray, fillColor, fillOpacity…)
+    def show_overlay(self, name: str, geojson: str | Sequence[str], title: str) -> None:
+        """An extra layer of lines and polygons in the layer control, replacing the one of the same
+        name: GeoJSON text, or the texts of its parts (overlay_parts: a big layer in one message
+        holds the page while it is parsed); `show_overlay(name, "", "")` removes it. A feature's
+        `style` property (Leaflet path options: color, weight, dashArray, fillColor, fillOpacity…)
         overrides the default look."""
-        self._call("overlay", {"name": name, "geojson": geojson, "title": title})
+        parts = [geojson] if isinstance(geojson, str) else list(geojson)
+        parts = [part for part in parts if part]
+        header = {"name": name, "title": title, "parts": len(parts)}
+        if not parts:
+            self._call("overlay", header)
+        for number, part in enumerate(parts):
+            # The GeoJSON goes in as it is, not quoted in a string for the page to parse twice.
+            self._send("overlay", json.dumps({**header, "part": number}, ensure_ascii=False)[:-1] + f',"geojson":{part}}}')
 
     def show_open_ticket_load(self, grid_codes: Iterable) -> None:
         """Fill the finest grids by how many open tickets they hold (the grid code of each ticket in
@@ -509,11 +536,13 @@ class MapView(QWebEngineView):
             self._coverage.stop()
             self._coverage = None
 
-    def _show_coverage(self, geojson: str) -> None:
-        self.show_overlay("coverage", geojson, self.tr("1-3-5 min police coverage") if geojson else "")
+    def _show_coverage(self, parts: list[str]) -> None:
+        self.show_overlay("coverage", parts, self.tr("1-3-5 min police coverage") if parts else "")
 
     def _call(self, command: str, argument) -> None:
-        payload = json.dumps(argument, ensure_ascii=False, separators=(",", ":"))
+        self._send(command, json.dumps(argument, ensure_ascii=False, separators=(",", ":")))
+
+    def _send(self, command: str, payload: str) -> None:
         if self._drawn:
             self._bridge.call.emit(command, payload)
         else:

@@ -38,10 +38,12 @@ const CAMERA_CLUSTER_BELOW_ZOOM = 15;
 const CLUSTER_CELL_PX = 56;
 const COMPACT_POINTS_BELOW_ZOOM = 14;
 const COMPACT_MIN_POINTS = 3000;
-// Shapes draw in parts of this many vertices (each stroked and filled at once), as many parts a
-// frame as fit in SHAPE_FRAME_MS: a part's cost is mostly the rasteriser's, which the vertices do
-// not foretell (a coverage band's fill spans the city), the clock does.
-const SHAPE_PART_VERTICES = 5000;
+// Shapes draw in parts of this many vertices (each stroked and filled, then flushed), as many
+// parts a frame as fit in SHAPE_FRAME_MS: a part's cost is mostly the rasteriser's, which the
+// vertices do not foretell (a coverage band's fill spans the city), the clock does. Measured on
+// the city's roads and grids: 1000-vertex parts rasterise in under 6 ms each, 5000 in up to 15, and
+// the whole drawing costs the same either way.
+const SHAPE_PART_VERTICES = 1000;
 const SHAPE_FRAME_MS = 8;
 const SHAPE_PADDING = 0.1; // of the view's size on each side, drawn ahead for panning
 const SMALL_POINTS_BELOW_ZOOM = 12;
@@ -57,9 +59,14 @@ const FILL_FADE_FROM_ZOOM = 15;
 const FADED_FILL = 0.55;
 const FOCUS_PIN_MS = 8000;
 
-// Grid labels: font size per level (as in map.css), and how wide a typical grid of the level must
-// be on screen before its labels show (level 1 always).
-const LABEL_FONT_PX = { 1: 15, 2: 12 };
+// Grid labels: the look per level, and how wide a typical grid of the level must be on screen
+// before its labels show (level 1 always). Text with a dark halo, readable on any line or fill.
+const LABEL_STYLES = {
+  1: { fontPx: 15, bold: true, spacing: "1px", color: MODE === "wall" ? "#ffffff" : "#e8f6ff" },
+  2: { fontPx: 12, bold: false, spacing: "0px", color: "#b8dcef" },
+};
+const LABEL_FONT_FAMILY = '"WenQuanYi Micro Hei", "Noto Sans CJK SC", "Microsoft YaHei", sans-serif';
+const LABEL_HALO = { color: "#101418", width: MODE === "wall" ? 4 : 3 };
 const LABEL_MIN_GRID_WIDTH_PX = { 1: 0, 2: 110 };
 
 // Outlines of a deeper grid level show once its typical grid is this wide on screen.
@@ -71,7 +78,7 @@ L.control.scale({ imperial: false }).addTo(map);
 
 // Drawing order of the vector layers, all drawn into the one shapeCanvas (a pane's z-index: the
 // canvas sits in the lowest), and of the point layers, composed into the one pointCanvas.
-const PANES = { water: 310, gridFill: 315, roads: 320, grids: 330, patrolRoutes: 335, extras: 340 };
+const PANES = { water: 310, gridFill: 315, roads: 320, grids: 330, patrolRoutes: 335, extras: 340, gridLabels: 345 };
 for (const [name, zIndex] of Object.entries(PANES)) map.createPane(name).style.zIndex = zIndex;
 const POINT_ORDER = { checkpoints: 0, cameras: 1, responders: 2, incidents: 3 };
 const POINTS_Z_INDEX = 460; // under the selection's routes and labels
@@ -84,7 +91,7 @@ let layerControl = null;
 const overlays = []; // [title, layer] of the store's layers, in drawing order
 const extraOverlays = new Map(); // name -> [title, layer]: fill, heat and show_overlay's layers
 const drawnCounts = {};
-const labelSets = []; // per labelled level: {level, overlay, labels, items, minZoom}
+const gridLabels = []; // GridLabels per labelled level
 const pointLayers = {}; // name -> PointCloud
 
 // Many points on one canvas of its own, drawn in one pass per style. Leaflet's circleMarkers cost
@@ -95,6 +102,19 @@ const pointLayers = {}; // name -> PointCloud
 // pointCanvas composes every layer's into the two canvases it shows. With `clusterBelowZoom`,
 // points gather into counted clusters of screen cells when zoomed out; the cells are computed
 // once per zoom level in world pixels, so that panning reuses them.
+// A canvas's 2D context. Chromium records canvas drawing and rasterises it when the frame is
+// painted, so a time box around drawing would see only the recording; `flush` rasterises what
+// is recorded now (reading a pixel back does), so that the clock sees the real cost and a frame
+// stops drawing in time. The contexts are CPU-backed for that (willReadFrequently): with
+// software rendering they are anyway.
+function context2d(canvas) {
+  return canvas.getContext("2d", { willReadFrequently: true });
+}
+
+function flush(ctx) {
+  ctx.getImageData(0, 0, 1, 1);
+}
+
 // Places a canvas at `offset` (layer pixels), sized to width x height CSS pixels at `ratio` device
 // pixels each, and returns its context cleared and scaled to CSS pixels.
 function fitCanvas(canvas, offset, width, height, ratio) {
@@ -105,7 +125,7 @@ function fitCanvas(canvas, offset, width, height, ratio) {
     canvas.style.width = `${width}px`;
     canvas.style.height = `${height}px`;
   }
-  const ctx = canvas.getContext("2d");
+  const ctx = context2d(canvas);
   ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
   ctx.clearRect(0, 0, width, height);
   return ctx;
@@ -309,6 +329,12 @@ const PointCloud = L.Layer.extend({
       this._styleNumbers.set(key, number);
     }
     return number;
+  },
+
+  // Rasterises what was drawn (see `flush`), so that pointCanvas's clock sees it.
+  _flush() {
+    if (this._view) flush(context2d(this._canvas));
+    if (!this._marksEmpty) flush(context2d(this._marks));
   },
 
   // Fits both canvases to the view (plus padding) and clears them; remembers the projection.
@@ -551,6 +577,7 @@ const pointCanvas = {
       } else {
         layer._drawMarks();
       }
+      layer._flush();
       layer._dirty = false;
       layer._marksDirty = false;
       this.marksChanged = true;
@@ -575,7 +602,7 @@ const pointCanvas = {
       target.style.width = layers[0][which].style.width;
       target.style.height = layers[0][which].style.height;
     }
-    const ctx = target.getContext("2d");
+    const ctx = context2d(target);
     ctx.clearRect(0, 0, width, height);
     for (const layer of layers) ctx.drawImage(layer[which], 0, 0);
   },
@@ -799,7 +826,7 @@ const shapeCanvas = {
     if (!this.canvas) return;
     if (!this.job) this.job = { view: this._start(), layer: 0, part: null };
     const { job } = this;
-    const ctx = this.canvas.getContext("2d");
+    const ctx = context2d(this.canvas);
     do {
       let budget = SHAPE_PART_VERTICES;
       while (job.layer < this.layers.length && budget > 0) {
@@ -814,6 +841,7 @@ const shapeCanvas = {
           job.part = null;
         }
       }
+      flush(ctx);
     } while (job.layer < this.layers.length && performance.now() - frameStart < SHAPE_FRAME_MS);
     if (job.layer < this.layers.length) {
       this._schedule();
@@ -952,34 +980,6 @@ function median(values) {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
-// A grid's name on the map: a marker with a text icon, centred by CSS. (Leaflet's tooltips
-// measure themselves when added, a forced layout each: placing 200 labels after a zoom took
-// ~100 ms.) It keeps the tooltip's class names, which the page's style sheets address.
-function labelMarker(latlng, text, level) {
-  const html = document.createElement("span");
-  html.textContent = text;
-  const icon = L.divIcon({ html, iconSize: null, className: `leaflet-tooltip grid-label level-${level}` });
-  return L.marker(latlng, { icon, interactive: false, keyboard: false });
-}
-
-function labelItems(features, level) {
-  return features
-    .map((f) => {
-      const p = f.properties;
-      const latlng = L.latLng(p.label_lat, p.label_lon);
-      return { latlng, text: p.name, width: p.width_deg, tooltip: labelMarker(latlng, p.name, level) };
-    })
-    .sort((a, b) => b.width - a.width); // bigger grids win a contested spot
-}
-
-// Screen box a label would take (CJK glyphs are about one font size wide).
-function labelBox(item, fontPx) {
-  const { x, y } = map.latLngToContainerPoint(item.latlng);
-  const halfW = (item.text.length * (fontPx + 1)) / 2 + 2;
-  const halfH = fontPx * 0.7;
-  return [x - halfW, y - halfH, x + halfW, y + halfH];
-}
-
 function overlaps(a, b) {
   return a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3];
 }
@@ -1011,27 +1011,66 @@ class PlacedBoxes {
   }
 }
 
-// Show the labels that fit: level 1 always, deeper levels once zoomed in, never on top of another.
-function placeLabels() {
-  const placed = new PlacedBoxes();
-  const view = map.getBounds().pad(0.1);
-  const zoom = map.getZoom();
-  for (const set of labelSets) {
-    const active = map.hasLayer(set.overlay) && zoom >= set.minZoom;
-    for (const item of set.items) {
-      let show = active && view.contains(item.latlng);
-      if (show) {
-        const box = labelBox(item, LABEL_FONT_PX[set.level]);
-        show = set.level === 1 || !placed.overlapsAny(box);
-        if (show) placed.add(box);
-      }
-      if (show !== set.labels.hasLayer(item.tooltip)) {
-        if (show) set.labels.addLayer(item.tooltip);
-        else set.labels.removeLayer(item.tooltip);
-      }
+// The names of one grid level, drawn into the shapeCanvas above the shapes and under the points.
+// (As page elements, a few hundred labels cost the page's style and layout ~15 ms after every view
+// change.) Bigger grids first, and a label that would cover one already placed in this drawing,
+// of its level or a higher one, gives way.
+const GridLabels = L.Layer.extend({
+  options: { pane: "gridLabels" },
+
+  initialize(features, level, minZoom) {
+    this.level = level;
+    this.minZoom = minZoom;
+    const items = features.map((f) => f.properties).sort((a, b) => b.width_deg - a.width_deg);
+    this._x = Float64Array.from(items, (p) => mercatorX(p.label_lon));
+    this._y = Float64Array.from(items, (p) => mercatorY(p.label_lat));
+    this._text = items.map((p) => p.name);
+    this._halfWidth = new Float32Array(items.length).fill(-1); // measured once, at the first drawing
+    this._styleStart = [0]; // as a ShapeCloud's: where shapeCanvas starts a drawing
+    this._shown = [];
+  },
+
+  onAdd() { shapeCanvas.add(this); },
+
+  onRemove() {
+    this._shown = [];
+    shapeCanvas.remove(this);
+  },
+
+  // The names drawn last.
+  shown() { return this._shown; },
+
+  _drawPart(ctx, view, job, budget) {
+    this._shown = [];
+    if (view.zoom < this.minZoom) return budget;
+    const style = LABEL_STYLES[this.level];
+    view.placedLabels ??= new PlacedBoxes();
+    ctx.font = `${style.bold ? "bold " : ""}${style.fontPx}px ${LABEL_FONT_FAMILY}`;
+    ctx.letterSpacing = style.spacing;
+    ctx.textAlign = "center";
+    ctx.textBaseline = "middle";
+    ctx.lineJoin = "round";
+    ctx.lineWidth = LABEL_HALO.width;
+    ctx.strokeStyle = LABEL_HALO.color;
+    ctx.fillStyle = style.color;
+    const halfHeight = style.fontPx * 0.7;
+    const { scale, ox, oy, width, height } = view;
+    for (let i = 0; i < this._text.length; i += 1) {
+      const x = this._x[i] * scale - ox;
+      const y = this._y[i] * scale - oy;
+      if (x < 0 || x > width || y < 0 || y > height) continue;
+      if (this._halfWidth[i] < 0) this._halfWidth[i] = ctx.measureText(this._text[i]).width / 2 + 2;
+      const box = [x - this._halfWidth[i], y - halfHeight, x + this._halfWidth[i], y + halfHeight];
+      if (view.placedLabels.overlapsAny(box)) continue;
+      view.placedLabels.add(box);
+      ctx.strokeText(this._text[i], x, y);
+      ctx.fillText(this._text[i], x, y);
+      this._shown.push(this._text[i]);
     }
-  }
-}
+    ctx.letterSpacing = "0px";
+    return Math.max(budget - this._shown.length, 1);
+  },
+});
 
 // Grids: one overlay per level, each with its labels.
 const gridFeatures = {}; // level -> features, for fills
@@ -1049,13 +1088,10 @@ function addGrids(data) {
     };
     const shapes = new ShapeCloud(features, () => outline, { pane: "grids" });
     const overlay = L.layerGroup([shapes]);
-    if (level in LABEL_FONT_PX) {
-      const labels = L.layerGroup();
+    if (level in LABEL_STYLES) {
+      const labels = new GridLabels(features, level, zoomForWidth(typicalWidth, LABEL_MIN_GRID_WIDTH_PX[level]));
       overlay.addLayer(labels);
-      labelSets.push({
-        level, overlay, labels, items: labelItems(features, level),
-        minZoom: zoomForWidth(typicalWidth, LABEL_MIN_GRID_WIDTH_PX[level]),
-      });
+      gridLabels.push(labels);
     }
     const title = titles.gridLevels[level] || titles.gridLevelOther.replace("{level}", level);
     overlays.push([title, overlay]);
@@ -1182,13 +1218,6 @@ function onFinish(boundsJson) {
     layerControl.addOverlay(layer, title);
   }
   layerControl.addTo(map);
-  placeLabels();
-  // On the next frame: a view change's own work (Leaflet moving the labels shown) and this one's
-  // (placing them anew) are then two tasks of the page's thread, not one twice as long.
-  let labelFrame = null;
-  map.on("moveend overlayadd overlayremove", () => {
-    labelFrame ??= requestAnimationFrame(() => { labelFrame = null; placeLabels(); });
-  });
   whenPainted(() => bridge.layersDrawn(JSON.stringify(drawnCounts)));
 }
 
@@ -1287,15 +1316,31 @@ function fillGrids({ values, title, level }) {
 
 // Lines of an overlay are stroked; polygons also filled (a feature's style may say fill: false).
 const OVERLAY_STYLE = { color: "#ffd166", weight: 2.5, opacity: 0.95, fillColor: "#ffd166", fillOpacity: 0.12 };
-function showOverlay({ name, geojson, title }) {
-  if (!geojson) {
+
+// An overlay that came in parts: its ShapeClouds, counted and listed as one layer.
+const ShapeGroup = L.LayerGroup.extend({
+  count() { return this.getLayers().reduce((n, layer) => n + layer.count(), 0); },
+  properties() { return this.getLayers().flatMap((layer) => layer.properties()); },
+});
+
+// show_overlay's layers arrive in parts, each its own message (parsing and building the city's
+// coverage in one go held the page for ~50 ms): a part becomes a ShapeCloud as it arrives, and the
+// overlay shows, replacing the one of its name, once its last part is in. No parts: removed.
+const overlayParts = new Map(); // name -> the ShapeClouds of the parts in so far
+function showOverlay({ name, title, part, parts, geojson }) {
+  if (!parts) {
+    overlayParts.delete(name);
     setExtraOverlay(name, "", null);
     return;
   }
-  const data = JSON.parse(geojson);
-  const features = data.type === "FeatureCollection" ? data.features : [data];
-  const layer = new ShapeCloud(features, (p) => ({ ...OVERLAY_STYLE, ...(p.style || {}) }), { pane: "extras" });
-  setExtraOverlay(name, title, layer);
+  if (part === 0) overlayParts.set(name, []);
+  const clouds = overlayParts.get(name);
+  const features = geojson.type === "FeatureCollection" ? geojson.features : [geojson];
+  clouds.push(new ShapeCloud(features, (p) => ({ ...OVERLAY_STYLE, ...(p.style || {}) }), { pane: "extras" }));
+  if (clouds.length === parts) {
+    overlayParts.delete(name);
+    setExtraOverlay(name, title, new ShapeGroup(clouds));
+  }
 }
 
 // Incident heat: [[lat, lon, weight], ...] (leaflet.heat), weights relative to the heaviest.
@@ -1386,6 +1431,8 @@ window.gridsightMap = {
   visiblePointCounts: () => Object.fromEntries(Object.entries(pointLayers).map(([n, l]) => [n, l.visibleCount()])),
   point: (layer, id) => pointLayers[layer]?.point(id) ?? null,
   selectionShapes: () => selection.getLayers().length,
+  // The grid names drawn last, per level (a level switched off: none).
+  gridLabels: () => Object.fromEntries(gridLabels.map((labels) => [labels.level, labels.shown()])),
   pointLayers,
   shapeCanvas,
   pointCanvas,

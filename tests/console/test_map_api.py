@@ -21,6 +21,7 @@ from console.mapview import (
     _geojson_text,
     coverage_bands,
     open_incidents,
+    overlay_parts,
     read_map_data,
 )
 from data.store import Store
@@ -226,6 +227,46 @@ def test_overlays_join_the_layer_control_are_replaced_by_name_and_removed(open_w
     window.map.show_overlay("campaign", "", "")
     wait_for_page(qtbot, window, "gridsightMap.extraOverlayFeatures('campaign')", None)
     assert "专项行动" not in js(qtbot, window, "document.querySelector('.leaflet-control-layers').innerText")
+
+
+def square(lon: float, lat: float, properties: dict) -> dict:
+    """A 5-vertex polygon feature."""
+    ring = [[lon, lat], [lon + 0.01, lat], [lon + 0.01, lat + 0.01], [lon, lat + 0.01], [lon, lat]]
+    return {"type": "Feature", "properties": properties, "geometry": {"type": "Polygon", "coordinates": [ring]}}
+
+
+def test_overlay_parts_keep_every_feature_in_order_within_the_vertex_budget():
+    features = [square(114.0 + 0.01 * k, 30.5, {"k": k}) for k in range(7)]
+    parts = [json.loads(text) for text in overlay_parts({"type": "FeatureCollection", "features": features},
+                                                       max_vertices=12)]
+    assert [[f["properties"]["k"] for f in part["features"]] for part in parts] == [[0, 1], [2, 3], [4, 5], [6]]
+    assert all(part["type"] == "FeatureCollection" for part in parts)
+    # A feature over the budget is a part of its own; nothing at all is no part.
+    assert len(overlay_parts({"type": "FeatureCollection", "features": features[:2]}, max_vertices=3)) == 2
+    assert overlay_parts({"type": "FeatureCollection", "features": []}) == []
+
+
+def test_an_overlay_in_parts_shows_once_its_last_part_is_in(open_window, qtbot):
+    window, _ = open_window()
+    features = [square(114.0 + 0.01 * k, 30.5, {"k": k}) for k in range(5)]
+    parts = overlay_parts({"type": "FeatureCollection", "features": features}, max_vertices=10)
+    assert len(parts) == 3
+    window.map._drawn = False  # hold the messages back, to send all but the last part
+    window.map.show_overlay("bands", parts, "Bands")
+    held, window.map._calls_before_drawn = window.map._calls_before_drawn, []
+    window.map._drawn = True
+    for command, payload in held[:-1]:
+        window.map._bridge.call.emit(command, payload)
+    qtbot.wait(100)
+    assert js(qtbot, window, "gridsightMap.extraOverlayFeatures('bands')") is None
+    window.map._bridge.call.emit(*held[-1])
+    wait_for_page(qtbot, window, "gridsightMap.extraOverlayFeatures('bands')", 5)
+    assert [p["k"] for p in js(qtbot, window, "gridsightMap.extraOverlayProperties('bands')")] == [0, 1, 2, 3, 4]
+    # Replaced by a smaller one in one part, then removed.
+    window.map.show_overlay("bands", parts[:1], "Bands")
+    wait_for_page(qtbot, window, "gridsightMap.extraOverlayFeatures('bands')", 2)
+    window.map.show_overlay("bands", [], "")
+    wait_for_page(qtbot, window, "gridsightMap.extraOverlayFeatures('bands')", None)
 
 
 def test_heat_layer_from_local_leaflet_heat(open_window, qtbot):
