@@ -10,6 +10,7 @@ tick, never by reloading it. No business logic lives here or in the page.
 from __future__ import annotations
 
 import base64
+import gc
 import json
 import logging
 import math
@@ -17,7 +18,7 @@ import os
 import subprocess
 import sys
 import threading
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,6 +86,8 @@ COVERAGE_SIMPLIFY_DEG = 1e-4
 # show_overlay sends a big overlay in parts of about this many vertices, each its own message: the
 # page parses and builds one in a few ms (the city's 78,000-vertex coverage in one took ~50 ms).
 OVERLAY_PART_VERTICES = 8000
+# ... and this far apart: the channel delivered parts sent at once in one task of the page (60 ms).
+OVERLAY_PART_INTERVAL_MS = 40
 # Stacked translucent greens without outlines (road buffers have ragged edges): the 1-minute area,
 # inside every band, reads strongest.
 COVERAGE_STYLE = {"stroke": False, "fillColor": "#3ddc84", "fillOpacity": 0.12}
@@ -232,6 +235,19 @@ def _territory_bounds(frames: dict[str, gpd.GeoDataFrame]) -> tuple[float, float
         return CHINA_BOUNDS
     boxes = np.array([f.total_bounds for f in chosen])
     return (*boxes[:, :2].min(axis=0).tolist(), *boxes[:, 2:].max(axis=0).tolist())
+
+
+def settle_heap() -> None:
+    """Leave what start-up loaded out of Python's full garbage collections from then on (once a
+    process: the first map drawn has loaded the store's layers).
+
+    A full collection walks every object the process holds; with the city loaded that held the UI
+    thread ~95 ms at a time, now and then all shift long. After one last collection the objects
+    are frozen: they stay out of later collections, and what is made later is collected as usual."""
+    if gc.get_freeze_count():
+        return
+    gc.collect()
+    gc.freeze()
 
 
 class MapBridge(QObject):
@@ -407,7 +423,12 @@ class MapView(QWebEngineView):
         for name, extra in (channel_objects or {}).items():
             channel.registerObject(name, extra)
         self.page().setWebChannel(channel)
-        self._calls_before_drawn: list[tuple[str, str]] = []
+        self._calls_before_drawn: list[tuple[str, str, bool]] = []  # command, payload, paced
+        # Per point layer, the ids of the last moves sent and which of them the page has.
+        self._last_moved: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._paced: deque[tuple[str, str, bool]] = deque()  # overlay parts, and commands given after them
+        self._pacer = QTimer(self, interval=OVERLAY_PART_INTERVAL_MS)
+        self._pacer.timeout.connect(self._send_paced)
         self._coverage: _CoverageWorker | None = None
         self._open_ticket_load: dict[str, float] | None = None  # the grid fill's counts, as last sent
         self._bridge.contextMenu.connect(self.contextRequested)
@@ -457,6 +478,7 @@ class MapView(QWebEngineView):
             for name, features in added.items():
                 new_ids = [str(f["properties"][POINT_IDS[name]]) for f in features]
                 self._point_index[name] = self._point_index[name].append(pd.Index(new_ids))
+                self._last_moved.pop(name, None)  # ids the feed reported unknown may be known now
         if removed:
             diff["removed"] = dict(removed)
         if diff:
@@ -508,7 +530,8 @@ class MapView(QWebEngineView):
             self._call("overlay", header)
         for number, part in enumerate(parts):
             # The GeoJSON goes in as it is, not quoted in a string for the page to parse twice.
-            self._send("overlay", json.dumps({**header, "part": number}, ensure_ascii=False)[:-1] + f',"geojson":{part}}}')
+            self._send("overlay", json.dumps({**header, "part": number}, ensure_ascii=False)[:-1] + f',"geojson":{part}}}',
+                       paced=len(parts) > 1)
 
     def show_open_ticket_load(self, grid_codes: Iterable) -> None:
         """Fill the finest grids by how many open tickets they hold (the grid code of each ticket in
@@ -542,21 +565,41 @@ class MapView(QWebEngineView):
     def _call(self, command: str, argument) -> None:
         self._send(command, json.dumps(argument, ensure_ascii=False, separators=(",", ":")))
 
-    def _send(self, command: str, payload: str) -> None:
-        if self._drawn:
-            self._bridge.call.emit(command, payload)
+    def _send(self, command: str, payload: str, paced: bool = False) -> None:
+        """To the page now, or once it has drawn; a `paced` one (a part of a big overlay) waits
+        OVERLAY_PART_INTERVAL_MS after the one before, and commands given meanwhile wait their turn."""
+        if not self._drawn:
+            self._calls_before_drawn.append((command, payload, paced))
+        elif paced or self._paced:
+            self._paced.append((command, payload, paced))
+            if not self._pacer.isActive():
+                self._pacer.start()
+                self._send_paced()
         else:
-            self._calls_before_drawn.append((command, payload))
+            self._bridge.call.emit(command, payload)
+
+    def _send_paced(self) -> None:
+        """The next queued command, and those after it up to the next paced one. The pacer stops
+        an interval after the last: a part given meanwhile still waits its turn."""
+        if not self._paced:
+            self._pacer.stop()
+            return
+        command, payload, _ = self._paced.popleft()
+        self._bridge.call.emit(command, payload)
+        while self._paced and not self._paced[0][2]:
+            command, payload, _ = self._paced.popleft()
+            self._bridge.call.emit(command, payload)
 
     def _on_layers_drawn(self, counts: dict) -> None:
         """The page shows the territory now; a selection and commands made meanwhile go on top of it."""
         self._drawn = True
         if self._selection is not None:
             self._bridge.select.emit(self._selection)
-        for command, payload in self._calls_before_drawn:
-            self._bridge.call.emit(command, payload)
+        for command, payload, paced in self._calls_before_drawn:
+            self._send(command, payload, paced)
         self._calls_before_drawn.clear()
         self.layersDrawn.emit(counts)
+        settle_heap()
 
     def show_territory(self) -> None:
         """Zoom out to the whole territory, as when the map opened."""
@@ -576,11 +619,18 @@ class MapView(QWebEngineView):
 
     def _encode_moves(self, layer: str, positions: Positions) -> dict:
         """Positions as base64 typed arrays: 20,000 moves encode and decode in about a millisecond,
-        where JSON number lists take tens (float32 keeps lon/lat to about a metre)."""
-        index = self._point_index[layer].get_indexer(positions.ids)
-        known = index >= 0
-        lonlat = np.column_stack([positions.lon[known], positions.lat[known]]).astype("<f4")
-        return {"index": _b64(index[known].astype("<i4")), "lonlat": _b64(lonlat)}
+        where JSON number lists take tens (float32 keeps lon/lat to about a metre). Which points
+        they are (`index`, by position in the page) goes only when they differ from the layer's
+        last moves: a feed reports the same responders, in the same order, every tick."""
+        last_ids, known = self._last_moved.get(layer, (None, None))
+        moves = {}
+        if last_ids is None or not (positions.ids is last_ids or np.array_equal(positions.ids, last_ids)):
+            index = self._point_index[layer].get_indexer(positions.ids)
+            known = index >= 0
+            self._last_moved[layer] = (positions.ids, known)
+            moves["index"] = _b64(index[known].astype("<i4"))
+        moves["lonlat"] = _b64(np.column_stack([positions.lon[known], positions.lat[known]]).astype("<f4"))
+        return moves
 
     def wait_for_next_frame(self, timeout_ms: int = 1000) -> None:
         """Let the frame Chromium painted reach this widget (it arrives a few event loops after
@@ -600,6 +650,7 @@ class MapView(QWebEngineView):
     def _push(self) -> None:
         data, self._pending = self._pending, None
         self._point_index = {name: pd.Index(ids) for name, ids in data.point_ids.items()}
+        self._last_moved.clear()
         self._bridge.configure.emit(json.dumps(self._titles(), ensure_ascii=False))
         for name, geojson in data.layers.items():
             self._bridge.layerData.emit(name, geojson)

@@ -150,6 +150,7 @@ const PointCloud = L.Layer.extend({
     this._dirty = false; // the points need drawing again (then the marks too)
     this._marksDirty = false; // only the marks do
     this._marksEmpty = true; // no ring nor halo drawn
+    this._moved = new Int32Array(0); // positions of the last move
     this._highlighted = []; // positions
     this._flashing = new Map(); // position -> time (performance.now) the blinking ends
     this._flashOn = true;
@@ -180,8 +181,10 @@ const PointCloud = L.Layer.extend({
     this._pointsChanged();
   },
 
-  // `index`: Int32Array of positions; `lonlat`: Float32Array of lon, lat pairs.
+  // `index`: Int32Array of positions (null: the last move's); `lonlat`: Float32Array of lon, lat pairs.
   move(index, lonlat) {
+    if (index) this._moved = index;
+    else index = this._moved;
     for (let k = 0; k < index.length; k += 1) {
       this._lng[index[k]] = lonlat[2 * k];
       this._lat[index[k]] = lonlat[2 * k + 1];
@@ -1196,7 +1199,7 @@ function onUpdate(json) {
   for (const [name, updates] of Object.entries(diff.changed || {})) pointLayers[name]?.change(updates);
   for (const [name, ids] of Object.entries(diff.removed || {})) pointLayers[name]?.hide(ids);
   for (const [name, moves] of Object.entries(diff.moved || {})) {
-    pointLayers[name]?.move(decode(moves.index, Int32Array), decode(moves.lonlat, Float32Array));
+    pointLayers[name]?.move(moves.index ? decode(moves.index, Int32Array) : null, decode(moves.lonlat, Float32Array));
   }
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 import numpy as np
@@ -52,6 +53,18 @@ def test_moves_arrive_as_one_diff_without_reloading_the_page(open_window, qtbot)
     assert (moved["lng"], moved["lat"]) == pytest.approx((lon[7], 30.55), abs=1e-5)
     assert run_js(qtbot, window, "window.loadedOnce") is True
     assert run_js(qtbot, window, "gridsightMap.visiblePointCounts().responders") == RESPONDERS
+    # The same responders again: only their places go, the page knows which points they are.
+    sent = []
+    window.map._bridge.update.connect(lambda payload: sent.append(json.loads(payload)))
+    window.map.update_layers(moved={"responders": Positions(ids.copy(), lon + 0.001, lat)})
+    assert list(sent[-1]["moved"]["responders"]) == ["lonlat"]
+    qtbot.waitUntil(lambda: abs(point(qtbot, window, "responders", "R59")["lng"] - lon[59] - 0.001) < 1e-5, timeout=5_000)
+    assert point(qtbot, window, "responders", "R7")["lng"] == pytest.approx(lon[7] + 0.001, abs=1e-5)
+    # Others (fewer, in another order): which ones goes with them.
+    window.map.update_layers(moved={"responders": Positions(ids[[9, 3]], np.array([114.2, 114.3]), lat[:2])})
+    assert set(sent[-1]["moved"]["responders"]) == {"index", "lonlat"}
+    wait_for_page(qtbot, window, "gridsightMap.point('responders', 'R3').lng.toFixed(3)", "114.300")
+    assert point(qtbot, window, "responders", "R9")["lng"] == pytest.approx(114.2, abs=1e-5)
 
 
 def test_ticket_changes_restyle_add_and_remove_incidents(open_window, qtbot):
