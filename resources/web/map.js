@@ -68,6 +68,7 @@ const LABEL_STYLES = {
 const LABEL_FONT_FAMILY = '"WenQuanYi Micro Hei", "Noto Sans CJK SC", "Microsoft YaHei", sans-serif';
 const LABEL_HALO = { color: "#101418", width: MODE === "wall" ? 4 : 3 };
 const LABEL_MIN_GRID_WIDTH_PX = { 1: 0, 2: 110 };
+const LABEL_VERTICES = 20; // what a label counts for in a shape part's budget (SHAPE_PART_VERTICES)
 
 // Outlines of a deeper grid level show once its typical grid is this wide on screen.
 const GRID_OUTLINE_MIN_WIDTH_PX = 24;
@@ -84,6 +85,15 @@ const POINT_ORDER = { checkpoints: 0, cameras: 1, responders: 2, incidents: 3 };
 const POINTS_Z_INDEX = 460; // under the selection's routes and labels
 // A frame draws more point layers only while it is younger than this (16.7 ms at 60 Hz).
 const POINT_FRAME_MS = 10;
+
+// Whether a drawer (pointCanvas, shapeCanvas) should leave this animation frame to the other and
+// draw in the next: the frame is already older than its `budgetMs` (the other drew first). Never
+// twice in a row, so that each draws at least every other frame.
+function frameTaken(drawer, frameStart, budgetMs) {
+  const taken = !drawer.waited && performance.now() - frameStart > budgetMs;
+  drawer.waited = taken;
+  return taken;
+}
 
 let bridge = null;
 let titles = {};
@@ -535,6 +545,7 @@ const pointCanvas = {
   canvas: null,
   marks: null,
   frame: null,
+  waited: false, // left the last frame to the shapes (frameTaken)
   pointsChanged: false, // since the last composition
   marksChanged: false,
 
@@ -563,10 +574,17 @@ const pointCanvas = {
     if (this.frame === null) this.frame = requestAnimationFrame((start) => { this.frame = null; this._draw(start); });
   },
 
+  // Whether every change is drawn and shown.
+  drawn() { return this.frame === null; },
+
   // Draws the layers that changed, one at least, more while the frame (which the shapes may have
   // begun) is under POINT_FRAME_MS old, the others on the next frames; shows them once all are drawn
   // (meanwhile the last composition stays on screen, in place on the map).
   _draw(frameStart) {
+    if (frameTaken(this, frameStart, POINT_FRAME_MS)) {
+      this.schedule();
+      return;
+    }
     let drew = false;
     for (const layer of this.layers) {
       if (!layer._dirty && !layer._marksDirty) continue;
@@ -793,6 +811,7 @@ const shapeCanvas = {
   layers: [],
   canvas: null,
   frame: null,
+  waited: false, // left the last frame to the points (frameTaken)
   job: null, // {view, layer (index), part: {s, k}}
 
   add(layer) {
@@ -827,6 +846,10 @@ const shapeCanvas = {
   // One part at least, more while the frame (which the points may have begun) is young.
   _draw(frameStart) {
     if (!this.canvas) return;
+    if (frameTaken(this, frameStart, SHAPE_FRAME_MS)) {
+      this._schedule();
+      return;
+    }
     if (!this.job) this.job = { view: this._start(), layer: 0, part: null };
     const { job } = this;
     const ctx = context2d(this.canvas);
@@ -1043,8 +1066,10 @@ const GridLabels = L.Layer.extend({
   // The names drawn last.
   shown() { return this._shown; },
 
+  // Labels count as LABEL_VERTICES each against the part's budget: the first drawing at a zoom
+  // also measures them, ~0.1 ms a label.
   _drawPart(ctx, view, job, budget) {
-    this._shown = [];
+    if (job.k === 0) this._shown = [];
     if (view.zoom < this.minZoom) return budget;
     const style = LABEL_STYLES[this.level];
     view.placedLabels ??= new PlacedBoxes();
@@ -1058,10 +1083,12 @@ const GridLabels = L.Layer.extend({
     ctx.fillStyle = style.color;
     const halfHeight = style.fontPx * 0.7;
     const { scale, ox, oy, width, height } = view;
-    for (let i = 0; i < this._text.length; i += 1) {
+    for (; job.k < this._text.length && budget > 0; job.k += 1) {
+      const i = job.k;
       const x = this._x[i] * scale - ox;
       const y = this._y[i] * scale - oy;
       if (x < 0 || x > width || y < 0 || y > height) continue;
+      budget -= LABEL_VERTICES;
       if (this._halfWidth[i] < 0) this._halfWidth[i] = ctx.measureText(this._text[i]).width / 2 + 2;
       const box = [x - this._halfWidth[i], y - halfHeight, x + this._halfWidth[i], y + halfHeight];
       if (view.placedLabels.overlapsAny(box)) continue;
@@ -1071,7 +1098,7 @@ const GridLabels = L.Layer.extend({
       this._shown.push(this._text[i]);
     }
     ctx.letterSpacing = "0px";
-    return Math.max(budget - this._shown.length, 1);
+    return job.k < this._text.length ? 0 : Math.max(budget, 1);
   },
 });
 
@@ -1129,10 +1156,11 @@ function onLayerData(name, geojson) {
   drawnCounts[name] = layer.count ? layer.count() : layer.getLayers().length;
 }
 
-// Calls back once everything is on screen: canvases repaint on the next animation frame, the
-// shapes maybe over a few; the frame after that has them on screen (then Python may take a screenshot).
+// Calls back once everything is on screen: canvases repaint on the next animation frame, shapes
+// and points maybe over a few; the frame after that has them on screen (then Python may take a screenshot).
 function whenPainted(callback) {
-  requestAnimationFrame(() => (shapeCanvas.drawn() ? requestAnimationFrame(callback) : whenPainted(callback)));
+  requestAnimationFrame(() => (shapeCanvas.drawn() && pointCanvas.drawn() ? requestAnimationFrame(callback)
+    : whenPainted(callback)));
 }
 
 // The selected incident: a halo around it and the recommended routes (best first, bold).
