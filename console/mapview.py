@@ -83,6 +83,9 @@ COVERAGE_MAX_UNITS = 500
 COVERAGE_TIMEOUT_S = 300
 # About 10 m: the bands are 100 m road buffers; at 1 m the city's bands are 3 MB for the page to parse.
 COVERAGE_SIMPLIFY_DEG = 1e-4
+# The bands go to the page cut into cells of about 5 km: it skips the cells off screen, and fills
+# each apart (the city's 5-minute band, one polygon of thousands of edges, took 25 ms to fill).
+COVERAGE_CELL_DEG = 0.05
 # show_overlay sends a big overlay in parts of about this many vertices, each its own message: the
 # page parses and builds one in a few ms (the city's 78,000-vertex coverage in one took ~50 ms).
 OVERLAY_PART_VERTICES = 8000
@@ -221,10 +224,22 @@ def coverage_bands(store: Store, minutes: Sequence[float] = COVERAGE_MINUTES,
         reached = shapely.set_precision(shapely.simplify(reached, COVERAGE_SIMPLIFY_DEG), COORDINATE_GRID_DEG)
         properties = {"minutes": gap["properties"]["minutes"], "units": gap["properties"]["units"],
                       "reached_share": round(1.0 - gap["properties"]["uncovered_share"], 4), "style": COVERAGE_STYLE}
-        # One feature per separate area: the page skips those off screen.
         features += [{"type": "Feature", "geometry": shapely.geometry.mapping(part), "properties": properties}
-                     for part in shapely.get_parts(reached) if not part.is_empty]
+                     for part in _cut_into_cells(reached, COVERAGE_CELL_DEG)]
     return {"type": "FeatureCollection", "features": features}
+
+
+def _cut_into_cells(area, cell_deg: float) -> list:
+    """The polygons of `area` within each cell of a `cell_deg` grid (for drawing: a cut may leave
+    a polygon not quite valid)."""
+    if area.is_empty:
+        return []
+    x0, y0, x1, y1 = area.bounds
+    xs = np.arange(x0, x1, cell_deg)
+    ys = np.arange(y0, y1, cell_deg)
+    cells = [shapely.clip_by_rect(area, x, y, x + cell_deg, y + cell_deg) for x in xs for y in ys]
+    pieces = shapely.get_parts(shapely.set_precision(cells, COORDINATE_GRID_DEG))
+    return [piece for piece in pieces if shapely.get_type_id(piece) == shapely.GeometryType.POLYGON and not piece.is_empty]
 
 
 def _territory_bounds(frames: dict[str, gpd.GeoDataFrame]) -> tuple[float, float, float, float]:

@@ -9,6 +9,7 @@ import sys
 import time
 
 import pytest
+import shapely
 from PySide6.QtCore import QObject, QPoint, Qt, Signal, Slot
 from PySide6.QtTest import QTest
 from PySide6.QtWebEngineCore import QWebEngineScript
@@ -339,6 +340,18 @@ def test_coverage_is_capped_to_the_first_units(staffed_city):
              for cap in (3, 100)}
     (capped,), (all_units,) = units[3], units[100]  # every band searched from the same units
     assert 0 < capped <= 3 < all_units  # units off the road network do not count
+
+
+def test_coverage_goes_to_the_page_cut_into_cells():
+    ring = shapely.Point(114.05, 30.55).buffer(0.07).exterior
+    area = shapely.Polygon(ring, holes=[shapely.Point(114.05, 30.55).buffer(0.01).exterior.coords[::-1]])
+    pieces = mapview_module._cut_into_cells(area, 0.05)
+    assert len(pieces) >= 9  # a 0.14-degree area over 0.05-degree cells
+    assert all(shapely.get_type_id(p) == shapely.GeometryType.POLYGON for p in pieces)
+    widths = [p.bounds[2] - p.bounds[0] for p in pieces]
+    assert max(widths) <= 0.05 + 1e-9
+    assert sum(p.area for p in pieces) == pytest.approx(area.area, rel=1e-4)  # nothing lost, nothing twice
+    assert mapview_module._cut_into_cells(shapely.Polygon(), 0.05) == []
 
 
 def test_clicking_a_responder_or_camera_tells_its_name_kind_and_status(open_window, qtbot):
