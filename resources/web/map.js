@@ -64,10 +64,11 @@ const FOCUS_PIN_MS = 8000;
 const LABEL_STYLES = {
   1: { fontPx: 15, bold: true, spacing: "1px", color: MODE === "wall" ? "#ffffff" : "#e8f6ff" },
   2: { fontPx: 12, bold: false, spacing: "0px", color: "#b8dcef" },
+  3: { fontPx: 11, bold: false, spacing: "0px", color: "#93b4c6" },
 };
 const LABEL_FONT_FAMILY = '"WenQuanYi Micro Hei", "Noto Sans CJK SC", "Microsoft YaHei", sans-serif';
 const LABEL_HALO = { color: "#101418", width: MODE === "wall" ? 4 : 3 };
-const LABEL_MIN_GRID_WIDTH_PX = { 1: 0, 2: 110 };
+const LABEL_MIN_GRID_WIDTH_PX = { 1: 0, 2: 110, 3: 110 };
 const LABEL_VERTICES = 20; // what a label counts for in a shape part's budget (SHAPE_PART_VERTICES)
 
 // Outlines of a deeper grid level show once its typical grid is this wide on screen.

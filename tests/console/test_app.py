@@ -73,6 +73,15 @@ def test_village_labels_show_when_zoomed_in_where_they_do_not_collide(open_windo
     # Zoomed out, the village names go, and of the townships' the one that would cover another.
     counts = run_js_until(qtbot, window, labels, lambda found: [len(names) for names in found] == [2, 0])
     assert [len(names) for names in counts] == [2, 0]
+    assert run_js(qtbot, window, "gridsightMap.gridLabels()[3]") == []  # compounds: too small yet
+
+
+def test_grid_names_show_at_street_zoom(open_window, qtbot):
+    window, _ = open_window()
+    # Village T0V1, where each of its four grids is about 230 px wide.
+    run_js(qtbot, window, "(gridsightMap.map.setView([30.545, 114.02], 14, {animate: false}), 0)")
+    shown = run_js_until(qtbot, window, "gridsightMap.gridLabels()[3]", lambda names: len(names) >= 4)
+    assert set(shown) >= {"第1网格", "第2网格", "第3网格", "第4网格"}
 
 
 def test_layer_control_hides_a_level_with_its_labels(open_window, qtbot):
