@@ -134,8 +134,8 @@ window.gridsightProfile = (() => {
     };
   };
   for (const [name, layer] of Object.entries(gridsightMap.pointLayers)) {
-    wrap(layer, "_draw", `${name}.draw`);
-    wrap(layer, "_drawMarks", `${name}.marks`);
+    wrap(layer, "_begin", `${name}.begin`);
+    wrap(layer, "_step", `${name}.step`);
     for (const method of ["move", "change", "add", "hide"]) wrap(layer, method, `${name}.${method}`);
   }
   for (const name of Object.keys(gridsightMap.commands)) wrap(gridsightMap.commands, name, `command:${name}`);

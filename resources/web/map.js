@@ -84,8 +84,10 @@ const PANES = { water: 310, gridFill: 315, roads: 320, grids: 330, patrolRoutes:
 for (const [name, zIndex] of Object.entries(PANES)) map.createPane(name).style.zIndex = zIndex;
 const POINT_ORDER = { checkpoints: 0, cameras: 1, responders: 2, incidents: 3 };
 const POINTS_Z_INDEX = 460; // under the selection's routes and labels
-// A frame draws more point layers only while it is younger than this (16.7 ms at 60 Hz).
+// A frame draws more point steps only while it is younger than this (16.7 ms at 60 Hz); a step
+// draws this many points or clusters of one style (~2-5 ms for 500 incidents with rings).
 const POINT_FRAME_MS = 10;
+const POINT_STEP = 500;
 
 // Whether a drawer (pointCanvas, shapeCanvas) should leave this animation frame to the other and
 // draw in the next: the frame is already older than its `budgetMs` (the other drew first). Never
@@ -158,8 +160,9 @@ const PointCloud = L.Layer.extend({
     this._lng = new Float64Array(64);
     this._lat = new Float64Array(64);
     this._style = new Uint16Array(64);
-    this._dirty = false; // the points need drawing again (then the marks too)
+    this._dirty = false; // the points need drawing anew (then the marks too)
     this._marksDirty = false; // only the marks do
+    this._steps = []; // what is left of the drawing under way (see _begin)
     this._marksEmpty = true; // no ring nor halo drawn
     this._moved = new Int32Array(0); // positions of the last move
     this._highlighted = []; // positions
@@ -296,6 +299,7 @@ const PointCloud = L.Layer.extend({
     pointCanvas.remove(this);
     this._canvas = null;
     this._marks = null;
+    this._steps = [];
   },
 
   getEvents() {
@@ -357,8 +361,12 @@ const PointCloud = L.Layer.extend({
     return fitCanvas(canvas, offset, width, height, ratio);
   },
 
-  _draw() {
+  // Starts drawing anew: the view, the cleared canvas, and the steps that draw it (a few hundred
+  // points each, the marks last), which pointCanvas runs as its frames allow.
+  _begin() {
     const map = this._map;
+    this._dirty = false;
+    this._marksDirty = false;
     if (!map || !this._canvas) return;
     const size = map.getSize();
     const pad = size.multiplyBy(this.options.padding).round();
@@ -370,9 +378,21 @@ const PointCloud = L.Layer.extend({
       ox: origin.x, oy: origin.y,
     };
     const ctx = this._prepare(this._canvas);
-    if (this.clustered()) this._drawClusters(ctx);
-    else this._drawPoints(ctx, null);
-    this._drawMarks();
+    this._steps = this.clustered() ? this._clusterSteps(ctx) : this._pointSteps(ctx, null);
+    this._steps.push(() => this._drawMarks());
+  },
+
+  // Only the marks anew.
+  _beginMarks() {
+    this._marksDirty = false;
+    this._steps = [() => this._drawMarks()];
+  },
+
+  // Runs the next step of the drawing and rasterises it; whether any steps are left.
+  _step() {
+    this._steps.shift()();
+    this._flush();
+    return this._steps.length > 0;
   },
 
   // Screen position of point i in the last drawn view (Web Mercator straight from the arrays).
@@ -383,8 +403,13 @@ const PointCloud = L.Layer.extend({
     out[k + 1] = (0.5 - Math.log((1 + sin) / (1 - sin)) / (4 * Math.PI)) * v.scale - v.oy;
   },
 
-  // The visible points (or only those in `subset`, positions) grouped by style, one pass each.
   _drawPoints(ctx, subset) {
+    for (const step of this._pointSteps(ctx, subset)) step();
+  },
+
+  // The steps drawing the visible points (or only those in `subset`, positions): grouped by
+  // style now, then drawn POINT_STEP at a time, one pass per style.
+  _pointSteps(ctx, subset) {
     const { width, height } = this._view;
     const n = subset ? subset.length : this._ids.length;
     if (!this._xy || this._xy.length < 2 * this._lng.length) {
@@ -421,12 +446,18 @@ const PointCloud = L.Layer.extend({
     // the (software) rasteriser ~60 ms a frame.
     const total = counts[counts.length - 1];
     if (!subset && this._view.zoom < COMPACT_POINTS_BELOW_ZOOM && total >= COMPACT_MIN_POINTS) {
-      this._drawPixels(ctx, grouped, counts);
-      return;
+      return [() => this._drawPixels(ctx, grouped, counts)];
     }
     // Smaller over a whole city: less overlap, and a quarter of the pixels to rasterise.
     const size = this._view.zoom < SMALL_POINTS_BELOW_ZOOM ? SMALL_POINTS_SCALE : 1;
-    this._styles.forEach((style, s) => drawBucket(ctx, style, grouped.subarray(2 * counts[s], 2 * counts[s + 1]), size));
+    const steps = [];
+    this._styles.forEach((style, s) => {
+      for (let k = counts[s]; k < counts[s + 1]; k += POINT_STEP) {
+        const xy = grouped.subarray(2 * k, 2 * Math.min(k + POINT_STEP, counts[s + 1]));
+        steps.push(() => drawBucket(ctx, style, xy, size));
+      }
+    });
+    return steps;
   },
 
   _drawPixels(ctx, grouped, counts) {
@@ -479,14 +510,21 @@ const PointCloud = L.Layer.extend({
     return clusters;
   },
 
-  _drawClusters(ctx) {
+  _clusterSteps(ctx) {
     const c = this._clusterCells(this._view.zoom);
-    this._drawPoints(ctx, c.singles);
-    // Square-cornered grey badges: unlike any incident or responder symbol.
+    const steps = this._pointSteps(ctx, c.singles);
+    for (let k = 0; k < c.count.length; k += POINT_STEP) {
+      steps.push(() => this._drawClusters(ctx, c, k, Math.min(k + POINT_STEP, c.count.length)));
+    }
+    return steps;
+  },
+
+  // Clusters `from` to `to` of `c` as square-cornered grey badges: unlike any incident or responder symbol.
+  _drawClusters(ctx, c, from, to) {
     const { width, height, ox, oy } = this._view;
     const boxes = [];
     ctx.beginPath();
-    for (let k = 0; k < c.count.length; k += 1) {
+    for (let k = from; k < to; k += 1) {
       const x = c.x[k] - ox;
       const y = c.y[k] - oy;
       if (x < -30 || x > width + 30 || y < -30 || y > height + 30) continue;
@@ -510,6 +548,7 @@ const PointCloud = L.Layer.extend({
   // Highlight rings and the blinking halos' "on" phase; highlighted or blinking points also
   // show as themselves, even inside a cluster.
   _drawMarks() {
+    this._marksDirty = false;
     if (!this._marks || !this._view) return;
     const ringed = this._highlighted.filter((i) => this._style[i] !== HIDDEN);
     const blinking = this._flashOn ? [...this._flashing.keys()].filter((i) => this._style[i] !== HIDDEN) : [];
@@ -578,9 +617,10 @@ const pointCanvas = {
   // Whether every change is drawn and shown.
   drawn() { return this.frame === null; },
 
-  // Draws the layers that changed, one at least, more while the frame (which the shapes may have
-  // begun) is under POINT_FRAME_MS old, the others on the next frames; shows them once all are drawn
-  // (meanwhile the last composition stays on screen, in place on the map).
+  // Runs the steps of the layers' drawings (a layer changed meanwhile starts anew): one at least,
+  // more while the frame (which the shapes may have begun) is under POINT_FRAME_MS old, the rest
+  // on the next frames; shows them once all are drawn (meanwhile the last composition stays on
+  // screen, in place on the map).
   _draw(frameStart) {
     if (frameTaken(this, frameStart, POINT_FRAME_MS)) {
       this.schedule();
@@ -588,22 +628,21 @@ const pointCanvas = {
     }
     let drew = false;
     for (const layer of this.layers) {
-      if (!layer._dirty && !layer._marksDirty) continue;
-      if (drew && performance.now() - frameStart > POINT_FRAME_MS) {
-        this.schedule();
-        return;
-      }
       if (layer._dirty) {
-        layer._draw();
+        layer._begin();
         this.pointsChanged = true;
-      } else {
-        layer._drawMarks();
+      } else if (layer._marksDirty && !layer._steps.length) {
+        layer._beginMarks();
       }
-      layer._flush();
-      layer._dirty = false;
-      layer._marksDirty = false;
-      this.marksChanged = true;
-      drew = true;
+      while (layer._steps.length) {
+        if (drew && performance.now() - frameStart > POINT_FRAME_MS) {
+          this.schedule();
+          return;
+        }
+        layer._step();
+        this.marksChanged = true;
+        drew = true;
+      }
     }
     if (this.pointsChanged) this._compose(this.canvas, this.layers.filter((l) => l._view));
     if (this.marksChanged) this._compose(this.marks, this.layers.filter((l) => l._view && !l._marksEmpty), "_marks");
