@@ -149,7 +149,8 @@ def test_highlight_rings_points_and_replaces_the_last_highlight(open_window, qtb
                     timeout=3_000)
     window.map.highlight("cameras", ["C3"])
     wait_for_page(qtbot, window, "gridsightMap.highlighted('cameras')", ["C3"])
-    assert js(qtbot, window, RING_PIXEL % ring)[3] == 0  # C1's ring is gone
+    # C1's ring is gone once the marks are drawn again (a frame or two later).
+    qtbot.waitUntil(lambda: js(qtbot, window, RING_PIXEL % ring)[3] == 0, timeout=3_000)
     window.map.highlight("cameras", [])
     wait_for_page(qtbot, window, "gridsightMap.highlighted('cameras')", [])
 
@@ -168,7 +169,7 @@ def test_flash_blinks_without_redrawing_the_layer_and_stops(open_window, qtbot):
     window, _ = open_window()
     js(qtbot, window, "(window.layerDraws = 0, window.haloSeen = new Set(), (() => {"
                       " const layer = gridsightMap.pointLayers.incidents;"
-                      " const draw = layer._draw; layer._draw = function () { window.layerDraws += 1; draw.call(this); };"
+                      " const begin = layer._begin; layer._begin = function () { window.layerDraws += 1; begin.call(this); };"
                       " })(), 0)")
     window.map.flash("incidents", ["T-3", "T-4"], seconds=1.5)  # T-4 is closed: not on the map
     wait_for_page(qtbot, window, "gridsightMap.flashing('incidents')", ["T-3"])
@@ -375,12 +376,11 @@ def test_clicking_a_responder_or_camera_tells_its_name_kind_and_status(open_wind
 def test_minor_roads_show_only_when_zoomed_in(open_window, qtbot):
     window, _ = open_window("en")
     zoom_to(qtbot, window, 10)  # the whole tiny city in view
-    qtbot.wait(100)  # the next animation frame draws
+    drawn = "gridsightMap.shapeCanvas.drawn() && gridsightMap.drawnShapes().Roads"  # once the frames have drawn it all
     major = 2 * 12  # expressway and arterial: 6 + 6 pieces each
-    assert js(qtbot, window, "gridsightMap.drawnShapes().Roads") == major
+    wait_for_page(qtbot, window, drawn, major)
     zoom_to(qtbot, window, 13)
-    qtbot.wait(100)
-    assert js(qtbot, window, "gridsightMap.drawnShapes().Roads") > major
+    qtbot.waitUntil(lambda: (js(qtbot, window, drawn) or 0) > major, timeout=3_000)
 
 
 def test_thousands_of_points_zoomed_out_are_drawn_as_pixels(open_window, qtbot):
@@ -393,16 +393,14 @@ def test_thousands_of_points_zoomed_out_are_drawn_as_pixels(open_window, qtbot):
     window.map.update_layers(added={"responders": extra})
     wait_for_page(qtbot, window, "gridsightMap.visiblePointCounts().responders", 3060)
     zoom_to(qtbot, window, 12)
-    qtbot.wait(200)
     def pixel(dx: int):  # of the responder canvas, dx from the point's centre
         script = RING_PIXEL % {"layer": "responders", "id": "X0", "dx": f"-p.style.radius + {dx}"}
         return js(qtbot, window, script.replace("pointCanvas.marks", "pointCanvas.canvas"))
 
-    assert pixel(0) == [0x4c, 0x8d, 0xff, round(0.95 * 255)]  # police blue, as written
+    qtbot.waitUntil(lambda: pixel(0) == [0x4c, 0x8d, 0xff, round(0.95 * 255)], timeout=3_000)  # police blue, as written
     assert pixel(3)[3] == 0  # a 3 x 3 square, where the drawn police square is 10 px wide
     js(qtbot, window, "(gridsightMap.map.setView([30.502, 114.002], 16, {animate: false}), 0)")
-    qtbot.wait(200)
-    assert pixel(3)[3] > 0
+    qtbot.waitUntil(lambda: pixel(3)[3] > 0, timeout=3_000)
 
 
 def test_grid_fill_follows_tickets_that_leave_the_queue(open_window, qtbot, staffed_city):
