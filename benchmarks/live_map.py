@@ -9,6 +9,8 @@ cameras clustered, a township, the selected incident). Reports how late a 10 ms 
 heartbeat fires on the Qt UI thread and how late a 20 ms timer fires in the page's
 JavaScript (measured in the page, reported through the channel): both stand for the
 longest time the dispatcher's screen would not respond. Target: max < 50 ms on both threads.
+The baseline, measured afterwards in the same run, is the same window standing still (no moves,
+no view changes) for --baseline-seconds: the machine's own lateness under the same probes.
 
 With --profile it also reports where the page's time went: our draws (> 2 ms), the long
 animation frames (Chromium's own painting is what is left of them) and the worst stalls of a
@@ -41,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", type=Path, help="city store (default: the cached city demo)")
     parser.add_argument("--movers", type=int, default=20_000, help="responders moving at 1 Hz")
     parser.add_argument("--seconds", type=float, default=30.0, help="how long to measure")
+    parser.add_argument("--baseline-seconds", type=float, default=10.0,
+                        help="how long to measure the window standing still afterwards")
     parser.add_argument("--size", default="1920x1080", help="window size")
     parser.add_argument("--tour", action="store_true", help="change the view every few seconds")
     parser.add_argument("--profile", action="store_true",
@@ -95,6 +99,12 @@ def main(argv: list[str] | None = None) -> int:
     heartbeat.stop()
     window.map.stop_stall_probe()
     _wait(window.map.pageStalls, 10, "the page did not report its stalls")
+    qt_stalls, page_stalls = _percentiles(qt_late), _percentiles(page_late)
+    if tour:
+        tour.stop()
+    window._position_timer.stop()  # the baseline: the same window standing still
+    _spin(2)
+    idle_qt, idle_page = _measure_idle(window.map, args.baseline_seconds)
 
     report = {
         "movers": len(movers), "cameras": counts.get("cameras"), "responders_drawn": counts.get("responders"),
@@ -102,7 +112,9 @@ def main(argv: list[str] | None = None) -> int:
         "coverage_shown": _page(window.map, "gridsightMap.extraOverlayFeatures('coverage')") is not None,
         "feed_build_s": round(feed_s, 2), "map_drawn_s": round(drawn_s, 1),
         "ticks": len(ticks), "seconds": args.seconds,
-        "qt_ui_stall_ms": _percentiles(qt_late), "page_js_stall_ms": _percentiles(page_late),
+        "qt_ui_stall_ms": qt_stalls, "page_js_stall_ms": page_stalls,
+        "baseline_standing_still": {"seconds": args.baseline_seconds, "qt_ui_stall_ms": _percentiles(idle_qt),
+                                    "page_js_stall_ms": _percentiles(idle_page)},
         "target_ms": TARGET_MS,
     }
     if args.profile:
@@ -208,6 +220,20 @@ TOUR_VIEWS = (
     "gridsightMap.map.setZoom(16, {animate: false})",  # streets: every camera on its own
     "gridsightMap.map.panBy([400, 250], {animate: false})",
 )
+
+
+def _measure_idle(view, seconds: float) -> tuple[list[float], list[float]]:
+    """The Qt heartbeat's and the page probe's lateness while nothing is asked of the window."""
+    heartbeat = Heartbeat(HEARTBEAT_MS)
+    page_late: list[float] = []
+    view.pageStalls.connect(page_late.extend)
+    view.start_stall_probe(PAGE_PROBE_MS)
+    heartbeat.start()
+    _spin(seconds)
+    heartbeat.stop()
+    view.stop_stall_probe()
+    _wait(view.pageStalls, 10, "the page did not report its stalls")
+    return heartbeat.late, page_late
 
 
 def _tour(view):
