@@ -44,6 +44,10 @@ const COMPACT_MIN_POINTS = 3000;
 // the city's roads and grids: 1000-vertex parts rasterise in under 6 ms each, 5000 in up to 15, and
 // the whole drawing costs the same either way.
 const SHAPE_PART_VERTICES = 1000;
+// A fill also counts the screen area of its feature's box, as one vertex per this many pixels:
+// blending a translucent fill over the whole view costs the rasteriser ~8 ms, as much as a
+// part's vertices; so big fills go in parts of their own.
+const FILL_PX_PER_VERTEX = 1500;
 const SHAPE_FRAME_MS = 8;
 const SHAPE_PADDING = 0.1; // of the view's size on each side, drawn ahead for panning
 const SMALL_POINTS_BELOW_ZOOM = 12;
@@ -800,9 +804,13 @@ const ShapeCloud = L.Layer.extend({
       const end = this._styleStart[job.s + 1];
       for (; job.k < end && budget > 0; job.k += 1) {
         const k = job.k;
-        if (box[4 * k + 2] * scale - ox < 0 || box[4 * k] * scale - ox > width
-          || box[4 * k + 3] * scale - oy < 0 || box[4 * k + 1] * scale - oy > height) continue;
+        const x0 = box[4 * k] * scale - ox;
+        const y0 = box[4 * k + 1] * scale - oy;
+        const x1 = box[4 * k + 2] * scale - ox;
+        const y1 = box[4 * k + 3] * scale - oy;
+        if (x1 < 0 || x0 > width || y1 < 0 || y0 > height) continue;
         this._drawn += 1;
+        if (fill) budget -= ((Math.min(x1, width) - Math.max(x0, 0)) * (Math.min(y1, height) - Math.max(y0, 0))) / FILL_PX_PER_VERTEX;
         for (let r = this._featureRing[k]; r < this._featureRing[k + 1]; r += 1) {
           const first = this._ringStart[r];
           const last = this._ringStart[r + 1] - 1;
