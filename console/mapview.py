@@ -639,10 +639,10 @@ class MapView(QWebEngineView):
         last moves: a feed reports the same responders, in the same order, every tick."""
         last_ids, known = self._last_moved.get(layer, (None, None))
         moves = {}
-        if last_ids is None or not (positions.ids is last_ids or np.array_equal(positions.ids, last_ids)):
+        if last_ids is None or not np.array_equal(positions.ids, last_ids):
             index = self._point_index[layer].get_indexer(positions.ids)
             known = index >= 0
-            self._last_moved[layer] = (positions.ids, known)
+            self._last_moved[layer] = (positions.ids.copy(), known)  # a feed may reuse its array
             moves["index"] = _b64(index[known].astype("<i4"))
         moves["lonlat"] = _b64(np.column_stack([positions.lon[known], positions.lat[known]]).astype("<f4"))
         return moves
