@@ -65,6 +65,13 @@ def test_moves_arrive_as_one_diff_without_reloading_the_page(open_window, qtbot)
     assert set(sent[-1]["moved"]["responders"]) == {"index", "lonlat"}
     wait_for_page(qtbot, window, "gridsightMap.point('responders', 'R3').lng.toFixed(3)", "114.300")
     assert point(qtbot, window, "responders", "R9")["lng"] == pytest.approx(114.2, abs=1e-5)
+    # A feed that refills its id array in place with other responders: which ones goes again.
+    reused = ids[[9, 3]].copy()
+    window.map.update_layers(moved={"responders": Positions(reused, np.array([114.2, 114.3]), lat[:2])})
+    reused[:] = ids[[4, 5]]
+    window.map.update_layers(moved={"responders": Positions(reused, np.array([114.25, 114.35]), lat[:2])})
+    assert "index" in sent[-1]["moved"]["responders"]
+    qtbot.waitUntil(lambda: abs(point(qtbot, window, "responders", "R4")["lng"] - 114.25) < 1e-5, timeout=5_000)
 
 
 def test_ticket_changes_restyle_add_and_remove_incidents(open_window, qtbot):
