@@ -392,11 +392,10 @@ const PointCloud = L.Layer.extend({
     this._steps = [() => this._drawMarks()];
   },
 
-  // Runs the next step of the drawing and rasterises it; whether any steps are left.
+  // Runs the next step of the drawing and rasterises it.
   _step() {
     this._steps.shift()();
     this._flush();
-    return this._steps.length > 0;
   },
 
   // Screen position of point i in the last drawn view (Web Mercator straight from the arrays).
