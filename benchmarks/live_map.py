@@ -3,7 +3,8 @@
 Drives the real console window offscreen: 20,000 responders move along the roads at 1 Hz
 (the demo feed, through the window's own tick) over the city's ~30,000 cameras, for about
 30 s, with the map's decorations on: the grid fill by open tickets, the police coverage
-bands (computed on a worker thread meanwhile), rings around 50 cameras and 50 blinking
+bands (read back from the store by a child process meanwhile; computed there, ~20 s of a core,
+with --fresh-coverage or when the store has not kept them yet), rings around 50 cameras and 50 blinking
 incidents. With --tour the view also changes every few seconds (whole territory with the
 cameras clustered, a township, the selected incident). Reports how late a 10 ms QTimer
 heartbeat fires on the Qt UI thread and how late a 20 ms timer fires in the page's
@@ -16,7 +17,7 @@ With --profile it also reports where the page's time went: our draws (> 2 ms), t
 animation frames (Chromium's own painting is what is left of them) and the worst stalls of a
 timer with what ran meanwhile, and the UI thread's work per position tick.
 
-    .venv/bin/python -m benchmarks.live_map [--db CITY.gpkg] [--movers 20000] [--seconds 30] [--tour] [--profile]
+    .venv/bin/python -m benchmarks.live_map [--db CITY.gpkg] [--movers 20000] [--seconds 30] [--tour] [--fresh-coverage] [--profile]
 
 Without --db the city demo is built once into benchmarks/.cache/.
 """
@@ -47,6 +48,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="how long to measure the window standing still afterwards")
     parser.add_argument("--size", default="1920x1080", help="window size")
     parser.add_argument("--tour", action="store_true", help="change the view every few seconds")
+    parser.add_argument("--fresh-coverage", action="store_true",
+                        help="compute the police coverage during the run (as the first start after the police or"
+                             " roads changed does) instead of reading it back from the store")
     parser.add_argument("--profile", action="store_true",
                         help="also report the page's long animation frames and what our script drew in them")
     args = parser.parse_args(argv)
@@ -55,11 +59,16 @@ def main(argv: list[str] | None = None) -> int:
     import PySide6.QtWebEngineWidgets  # noqa: F401
 
     from console.app import ConsoleWindow, application
+    from console.mapview import COVERAGE_CACHE
     from data.feeds import RESTING_STATUSES, RoadSimulator
     from data.store import Store
 
     app = application("zh_CN", headless=True)
     store = Store.open(args.db or city_store())
+    if args.fresh_coverage:
+        with store.transaction() as tx:
+            tx.execute("DELETE FROM derived_cache WHERE name = ?", (COVERAGE_CACHE,))
+    coverage_kept = store.query("SELECT count(*) FROM derived_cache WHERE name = ?", (COVERAGE_CACHE,))[0][0] > 0
     responders = store.read_layer("responders")
     movers = responders[~responders["status"].isin(RESTING_STATUSES)].head(args.movers)
     feed, feed_s = timed(lambda: RoadSimulator(store.read_layer("roads"), movers, seed=7))
@@ -71,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     window.show()
     counts = _wait(window.mapReady, 300, "the map did not draw")
     drawn_s = time.perf_counter() - started
+    coverage_s: list[float] = []
+    window.map._coverage.done.connect(lambda _: coverage_s.append(time.perf_counter() - started))
     if window.details.ticket is not None and not window.recommendations_done:
         _wait(window.recommendationsDone, 120, "no recommendations")  # the recommender's road graph first
 
@@ -110,6 +121,8 @@ def main(argv: list[str] | None = None) -> int:
         "movers": len(movers), "cameras": counts.get("cameras"), "responders_drawn": counts.get("responders"),
         "tour_views": tour.views_shown if tour else 0,
         "coverage_shown": _page(window.map, "gridsightMap.extraOverlayFeatures('coverage')") is not None,
+        "coverage_kept_in_store_before": coverage_kept,
+        "coverage_arrived_s": round(coverage_s[0], 1) if coverage_s else None,
         "feed_build_s": round(feed_s, 2), "map_drawn_s": round(drawn_s, 1),
         "ticks": len(ticks), "seconds": args.seconds,
         "qt_ui_stall_ms": qt_stalls, "page_js_stall_ms": page_stalls,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import gc
+import hashlib
 import json
 import logging
 import math
@@ -36,7 +37,7 @@ from PySide6.QtWebEngineWidgets import QWebEngineView
 
 from console.labels import label
 from data.feeds import Positions
-from data.store import Store
+from data.store import Store, StoreError
 from data.workflow.states import ESCALATED, OPEN
 from gis.isochrone import coverage
 from gis.routing import Router
@@ -81,6 +82,8 @@ COVERAGE_KINDS = ("police",)
 # this many only the first units' coverage is shown (in store order, so it is stable).
 COVERAGE_MAX_UNITS = 500
 COVERAGE_TIMEOUT_S = 300
+# Their name in the store's cache; a change to how they are computed gives them a new one.
+COVERAGE_CACHE = "map.coverage.v1"
 # About 10 m: the bands are 100 m road buffers; at 1 m the city's bands are 3 MB for the page to parse.
 COVERAGE_SIMPLIFY_DEG = 1e-4
 # The bands go to the page cut into cells of about 5 km: it skips the cells off screen, and fills
@@ -203,20 +206,58 @@ def open_ticket_load(grid_codes: Iterable) -> dict[str, float]:
     return {code: float(n) for code, n in counts.items()}
 
 
-def coverage_bands(store: Store, minutes: Sequence[float] = COVERAGE_MINUTES,
-                   max_units: int = COVERAGE_MAX_UNITS) -> dict:
-    """GeoJSON of the territory reached by on-duty police within each band (largest first, so
-    that the smaller bands draw on top; one feature per separate area), styled for the map. Slow (seconds): call it off the UI thread."""
+def coverage_parts(store: Store, minutes: Sequence[float] = COVERAGE_MINUTES,
+                   max_units: int = COVERAGE_MAX_UNITS) -> list[str]:
+    """The territory reached by on-duty police within each band, as overlay parts for the map
+    (see _coverage_bands). Slow (~20 s of a core on the city): call it off the UI thread.
+
+    The result is kept in the store and read back while the police places, the roads and the
+    territory are as they were: computing it again competes with the screen for the CPU."""
     grids = store.read_layer("grids")
     top = grids[grids["level"] == grids["level"].min()] if len(grids) else grids
     area = shapely.union_all(top.geometry.values)
     if area.is_empty:
-        return {"type": "FeatureCollection", "features": []}
+        return []
     router = Router.from_store(store)
-    police = np.isin(router.kinds, COVERAGE_KINDS) & (router.statuses == "on_duty")
+    police = _on_duty_police(router)
     if police.sum() > max_units:
         # Only the first `max_units` units are searched from: mark the others off duty.
         router.statuses = np.where(police & (np.cumsum(police) > max_units), "capped", router.statuses)
+    inputs = _coverage_digest(router, area, minutes)
+    kept = store.cached(COVERAGE_CACHE, inputs)
+    if kept is not None:
+        return kept.splitlines()
+    parts = overlay_parts(_coverage_bands(router, area, minutes))
+    try:
+        store.keep(COVERAGE_CACHE, inputs, "\n".join(parts))
+    except StoreError as err:  # e.g. a store on a read-only share: computed again next time
+        log.warning("police coverage not kept in the store: %s", err)
+    return parts
+
+
+def _on_duty_police(router: Router) -> np.ndarray:
+    """Which of the router's units the bands are searched from."""
+    return np.isin(router.kinds, COVERAGE_KINDS) & (router.statuses == "on_duty")
+
+
+def _coverage_digest(router: Router, area, minutes: Sequence[float]) -> str:
+    """A digest of everything _coverage_bands depends on, for the store's cache."""
+    digest = hashlib.sha256(COVERAGE_CACHE.encode())
+    police = _on_duty_police(router)
+    graph = router.graph
+    for array in (router.segment[police], router.fraction[police], router.access_s[police],
+                  graph.seg_from, graph.seg_to, graph.seg_seconds, graph.seg_oneway):
+        digest.update(np.ascontiguousarray(array).tobytes())
+    digest.update(b"".join(shapely.to_wkb(graph.lines)))
+    digest.update(shapely.to_wkb(area))
+    digest.update(json.dumps([list(minutes), COVERAGE_SIMPLIFY_DEG, COVERAGE_CELL_DEG, COORDINATE_GRID_DEG,
+                              COVERAGE_STYLE, OVERLAY_PART_VERTICES]).encode())
+    return digest.hexdigest()
+
+
+def _coverage_bands(router: Router, area, minutes: Sequence[float]) -> dict:
+    """GeoJSON of the part of `area` each band reaches (largest first, so that the smaller bands
+    draw on top; cut into cells, one feature each), styled for the map."""
     gaps = coverage(router, area, minutes, COVERAGE_KINDS)
     features = []
     for gap in gaps["features"]:
@@ -328,14 +369,17 @@ class _LoggingPage(QWebEnginePage):
 
 
 def print_coverage(store_path: str) -> None:
-    """Print coverage_bands as GeoJSON: the child process of _CoverageWorker, at low priority.
+    """Print coverage_parts, a line each: the child process of _CoverageWorker, at low priority.
     In-process, its ~20 s on the city hold the GIL in stretches of hundreds of ms (road graph,
-    geometry to GeoJSON) and stall the UI thread; it also leaves the two cores to the screen."""
+    geometry to GeoJSON) and stall the UI thread. A low priority is not enough on two cores: the
+    kernel leaves a woken UI thread queued behind Chromium's display threads (nice -8 when run as
+    root) rather than move it to the core the child holds (even as SCHED_IDLE), which is why
+    coverage_parts keeps its result."""
     os.nice(10)
     with Store.open(store_path) as store:
-        bands = coverage_bands(store)
-    # In parts, a line each; nothing at all (no grids) is no line, which takes the layer off.
-    sys.stdout.writelines(f"{part}\n" for part in overlay_parts(bands))
+        parts = coverage_parts(store)
+    # Nothing at all (no grids) is no line, which takes the layer off.
+    sys.stdout.writelines(f"{part}\n" for part in parts)
 
 
 def overlay_parts(collection: dict, max_vertices: int = OVERLAY_PART_VERTICES) -> list[str]:

@@ -132,6 +132,11 @@ def _campaigns_schema(conn: Connection) -> None:
     _add_version(conn, 4)
 
 
+def _derived_cache_schema(conn: Connection) -> None:
+    """Version 5: the cache of results derived from the store (the map's police coverage)."""
+    _add_version(conn, 5)
+
+
 def _add_version(conn: Connection, version: int) -> None:
     """Create the layers and tables marked `since=version` whole, and add that version's new
     columns to older tables (all nullable: existing rows simply have no value) with their indexes."""
@@ -154,6 +159,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (2, "Ticket workflow: dead letters, mediation, supervision notices, ticket columns", _workflow_schema),
     (3, "Grid versioning: change-sets and grid history", _grid_history_schema),
     (4, "Campaigns layer and ticket attachments", _campaigns_schema),
+    (5, "Cache of derived results", _derived_cache_schema),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

@@ -351,10 +351,22 @@ GRID_HISTORY = Table(
     since=3,
 )
 
+DERIVED_CACHE = Table(
+    "derived_cache",
+    _cols(
+        ("name", "TEXT", False, True),  # what was computed, e.g. the map's police coverage
+        ("inputs", "TEXT", False),  # a digest of what it was computed from
+        ("made_at", "TEXT", False),
+        ("content", "TEXT", False),
+    ),
+    "Results computed from the store's own data (slow to compute), kept while their inputs are unchanged",
+    since=5,
+)
+
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (TICKETS, TICKET_TIMELINE, AUDIT_LOG, DEAD_LETTERS, MEDIATION_STEPS, SUPERVISION_NOTICES,
-              GRID_CHANGESETS, GRID_HISTORY)
+              GRID_CHANGESETS, GRID_HISTORY, DERIVED_CACHE)
 }
 
 # Grid levels named as the centres name them.

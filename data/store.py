@@ -194,6 +194,20 @@ class Store:
         rows = self.query(sql + " ORDER BY fid", params)
         return pd.DataFrame.from_records(rows, columns=["fid", *table.column_names])
 
+    def cached(self, name: str, inputs: str) -> str | None:
+        """What `keep` kept under `name`, if it was computed from the same `inputs`; else None."""
+        rows = self.query("SELECT content FROM derived_cache WHERE name = ? AND inputs = ?", (name, inputs))
+        return rows[0][0] if rows else None
+
+    def keep(self, name: str, inputs: str, content: str) -> None:
+        """Keep `content`, computed from `inputs` (a digest of them), under `name`, in place of what
+        was kept there: a slow result read back by `cached` until its inputs change."""
+        made_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        with self.transaction() as tx:
+            tx.execute("INSERT INTO derived_cache (name, inputs, made_at, content) VALUES (?, ?, ?, ?) "
+                       "ON CONFLICT (name) DO UPDATE SET inputs = excluded.inputs, made_at = excluded.made_at,"
+                       " content = excluded.content", (name, inputs, made_at, content))
+
     def count(self, name: str) -> int:
         _layer_or_table(name)
         with self._engine.connect() as conn:

@@ -22,12 +22,12 @@ from console.mapview import (
     MapView,
     _display_frame,
     _geojson_text,
-    coverage_bands,
+    coverage_parts,
     open_incidents,
     overlay_parts,
     read_map_data,
 )
-from data.store import Store
+from data.store import Store, StoreError
 from data.workflow.engine import TicketEngine
 from tests.console.tiny_city import CAMERAS, LAYER_COUNTS, run_js, run_js_until
 
@@ -334,13 +334,55 @@ def test_console_fills_grids_by_open_tickets_and_shows_police_coverage(open_wind
     assert bands[0][1] > bands[1][1] > bands[2][1] > 0  # a longer time reaches more
 
 
+def band_units(parts: list[str]) -> set[int]:
+    return {feature["properties"]["units"] for part in parts for feature in json.loads(part)["features"]}
+
+
 def test_coverage_is_capped_to_the_first_units(staffed_city):
     police = staffed_city.read_layer("responders").query("kind == 'police'")
     assert len(police) > 3
-    units = {cap: {band["properties"]["units"] for band in coverage_bands(staffed_city, max_units=cap)["features"]}
-             for cap in (3, 100)}
+    units = {cap: band_units(coverage_parts(staffed_city, max_units=cap)) for cap in (3, 100)}
     (capped,), (all_units,) = units[3], units[100]  # every band searched from the same units
     assert 0 < capped <= 3 < all_units  # units off the road network do not count
+
+
+@pytest.fixture
+def counted_coverage(monkeypatch):
+    """How many times the bands were computed (rather than read back from the store)."""
+    computed = []
+    compute = mapview_module._coverage_bands
+    monkeypatch.setattr(mapview_module, "_coverage_bands", lambda *args: (computed.append(args), compute(*args))[1])
+    return computed
+
+
+def test_coverage_is_kept_in_the_store_until_its_police_or_roads_change(staffed_city, counted_coverage):
+    first = coverage_parts(staffed_city)
+    assert first and len(counted_coverage) == 1
+    with Store.open(staffed_city.path) as next_start:  # a later start (or another seat) reads it back
+        assert coverage_parts(next_start) == first
+    assert len(counted_coverage) == 1
+    unit = staffed_city.read_layer("responders").query("kind == 'police'")["responder_id"].iloc[0]
+    with staffed_city.transaction() as tx:
+        tx.execute("UPDATE responders SET status = 'busy' WHERE responder_id = ?", (unit,))
+    coverage_parts(staffed_city)
+    assert len(counted_coverage) == 2  # one unit fewer on duty
+    road = staffed_city.read_layer("roads").head(1).drop(columns="fid")
+    staffed_city.write_layer("roads", road.set_geometry(road.geometry.translate(0.001, 0.001)))  # a new street
+    coverage_parts(staffed_city)
+    assert len(counted_coverage) == 3  # another road network
+    coverage_parts(staffed_city)
+    assert len(counted_coverage) == 3
+
+
+def test_coverage_a_store_cannot_keep_is_still_shown(staffed_city, counted_coverage, monkeypatch, caplog):
+    def refuse(*_):
+        raise StoreError("attempt to write a readonly database")
+
+    monkeypatch.setattr(Store, "keep", refuse)
+    parts = coverage_parts(staffed_city)
+    assert parts and band_units(parts)
+    assert "not kept in the store: attempt to write a readonly database" in caplog.text
+    assert coverage_parts(staffed_city) == parts and len(counted_coverage) == 2  # computed again each time
 
 
 def test_coverage_goes_to_the_page_cut_into_cells():

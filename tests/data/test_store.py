@@ -173,7 +173,7 @@ def test_migration_4_adds_campaigns_and_attachments_keeping_what_was_there(tmp_p
             old.write_layer("grids", grids_frame(2))
             assert "campaigns" not in {row[0] for row in old.query("SELECT table_name FROM gpkg_contents")}
     with Store.open(path) as store:
-        assert store.schema_version == 4
+        assert store.schema_version == migrations.LATEST_VERSION
         contents = dict(store.query("SELECT table_name, data_type FROM gpkg_contents"))
         assert contents["campaigns"] == "features"
         assert "attachments" in {row[1] for row in store.query("PRAGMA table_info(tickets)")}
@@ -184,6 +184,31 @@ def test_migration_4_adds_campaigns_and_attachments_keeping_what_was_there(tmp_p
              "starts_at": ["2026-06-01T00:00:00Z"], "ends_at": ["2026-09-30T00:00:00Z"], "description": [None]},
             geometry=[shapely.MultiPolygon([area])], crs="EPSG:4326"))
         assert store.read_layer("campaigns").geometry.iloc[0].equals(shapely.MultiPolygon([area]))
+
+
+def test_migration_5_adds_the_derived_cache_keeping_what_was_there(tmp_path, monkeypatch):
+    path = tmp_path / "v4.gpkg"
+    with schema_at(monkeypatch, 4):
+        with Store.create(path) as old:
+            old.write_layer("grids", grids_frame(2))
+    with Store.open(path) as store:
+        assert store.schema_version == 5
+        assert dict(store.query("SELECT table_name, data_type FROM gpkg_contents"))["derived_cache"] == "attributes"
+        assert store.read_layer("grids")["code"].tolist() == ["G000", "G001"]
+        assert store.cached("map.coverage", "digest") is None
+
+
+def test_a_kept_result_is_read_back_only_for_the_same_inputs(store, tmp_path):
+    store.keep("map.coverage", "inputs-1", "first\nresult")
+    assert store.cached("map.coverage", "inputs-1") == "first\nresult"
+    assert store.cached("map.coverage", "inputs-2") is None  # computed from something else
+    assert store.cached("other", "inputs-1") is None
+    store.keep("map.coverage", "inputs-2", "second")  # replaces: one result per name
+    assert store.cached("map.coverage", "inputs-1") is None
+    assert store.cached("map.coverage", "inputs-2") == "second"
+    assert store.count("derived_cache") == 1
+    with Store.open(store.path) as other_seat:  # another seat reads what this one kept
+        assert other_seat.cached("map.coverage", "inputs-2") == "second"
 
 
 def test_a_store_from_a_newer_gridsight_is_refused(store):
