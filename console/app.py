@@ -233,7 +233,10 @@ class ConsoleWindow(QMainWindow):
             self._default_layout = False
             docks = self.findChildren(QDockWidget)
             width = max(DOCK_MIN_WIDTH_PX, int(self.width() * DOCK_WIDTH_SHARE))
-            self.resizeDocks(docks, [width] * len(docks), Qt.Orientation.Horizontal)
+            # The queue a little wider on a small screen (1366 px) rather than its category cut.
+            widths = [max(width, self.queue.preferred_width()) if dock.widget() is self.queue else width
+                      for dock in docks]
+            self.resizeDocks(docks, widths, Qt.Orientation.Horizontal)
             # The selected incident's dock keeps room for its recommendations, actions and timeline
             # over any dock stacked under it (video).
             height = min(self.details.preferred_height(), int(self.height() * DETAILS_HEIGHT_SHARE))

@@ -46,6 +46,8 @@ STATE_ORDER = {
 WAITING_STATES = frozenset(state for state, order in STATE_ORDER.items() if order == 0)
 # Widths of the narrow columns in characters of the table's font; the rest share what is left.
 COLUMN_CHARS = {"priority": 2, "state": 9, "ticket_id": 17, "category": 8, "deadline": 11, "reported_at": 11}
+# What the dispatcher picks the next ticket by: the queue's default width shows these whole.
+ESSENTIAL_COLUMNS = ("priority", "state", "ticket_id", "category")
 
 
 class IncidentQueueModel(QAbstractTableModel):
@@ -261,6 +263,15 @@ class IncidentQueue(QWidget):
         layout.addLayout(combos)
         layout.addLayout(summary)
         layout.addWidget(self.table, 1)
+        self._size_columns()
+
+    def preferred_width(self) -> int:
+        """Width that shows the essential columns whole, beside the table's scroll bar."""
+        header = self.table.horizontalHeader()
+        columns = sum(header.sectionSize(IncidentQueueModel.COLUMNS.index(name)) for name in ESSENTIAL_COLUMNS)
+        margins = self.layout().contentsMargins()
+        return (columns + self.table.verticalScrollBar().sizeHint().width() + 2 * self.table.frameWidth()
+                + margins.left() + margins.right())
 
     def set_rows(self, rows: pd.DataFrame) -> None:
         self.model.set_rows(rows)
@@ -269,7 +280,6 @@ class IncidentQueue(QWidget):
         for column in ("reported_at", "priority", "state"):
             self.table.sortByColumn(IncidentQueueModel.COLUMNS.index(column), Qt.SortOrder.AscendingOrder)
         self._update_counts()
-        self._size_columns()
         self.step(0)  # the first ticket that needs the dispatcher is selected from the start
 
     def _size_columns(self) -> None:

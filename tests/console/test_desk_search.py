@@ -83,7 +83,7 @@ def test_typing_pops_up_ranked_hits(open_window, qtbot):
     assert lines[1:] == [f"Grid 第{g + 1}网格 · T0V1G{g}" for g in range(4)]
 
 
-def test_the_ticket_id_stays_readable_in_a_narrow_queue(qtbot, store):
+def test_the_ticket_id_and_category_stay_readable_in_a_narrow_queue(qtbot, store):
     application("zh_CN", headless=True)
     window = ConsoleWindow(store)
     qtbot.addWidget(window)
@@ -94,8 +94,12 @@ def test_the_ticket_id_stays_readable_in_a_narrow_queue(qtbot, store):
     column = IncidentQueueModel.COLUMNS.index("ticket_id")
     needed = table.fontMetrics().horizontalAdvance("T20260629-000026")
     assert table.columnWidth(column) >= needed
-    # It fits in the dock without scrolling, after priority and state.
-    assert sum(table.columnWidth(c) for c in range(column + 1)) <= table.viewport().width()
+    # It fits in the dock without scrolling, after priority and state, and so does the category.
+    category = IncidentQueueModel.COLUMNS.index("category")
+    assert category > column
+    assert sum(table.columnWidth(c) for c in range(category + 1)) <= table.viewport().width()
+    labels = {window.queue.proxy.index(row, category).data() for row in range(window.queue.proxy.rowCount())}
+    assert max(table.fontMetrics().horizontalAdvance(text) for text in labels) < table.columnWidth(category)
     tip = window.queue.proxy.index(0, 0).data(Qt.ItemDataRole.ToolTipRole)
     assert tip.startswith(current_id(window) + " · ")
 
