@@ -201,6 +201,9 @@ class ConsoleWindow(QMainWindow):
         self._loader.gridsIndexed.connect(self._on_grids_indexed)
         self._loader.failed.connect(self._on_load_failed)
         self._loader.start(store)
+        # In a child process while the page loads, not once the map is up: its CPU (~2 s when read
+        # back from the store, ~20 s when computed) then starts on the loading, not the dispatcher.
+        self.map.show_coverage(store)
         self._feed = feed
         self._position_timer = QTimer(self, interval=POSITION_TICK_MS)
         self._position_timer.timeout.connect(self.move_responders)
@@ -288,7 +291,6 @@ class ConsoleWindow(QMainWindow):
         # Tickets join and leave the queue all shift long: the open count follows it.
         for change in (self.queue.model.rowsInserted, self.queue.model.rowsRemoved):
             change.connect(lambda *_: self._show_counts(counts))
-        self.map.show_coverage(self._store)  # slow: on a worker thread, drawn when done
         self.mapReady.emit(counts)
 
     def _show_counts(self, drawn: dict) -> None:

@@ -39,7 +39,7 @@ from console.labels import label
 from data.feeds import Positions
 from data.store import Store, StoreError
 from data.workflow.states import ESCALATED, OPEN
-from gis.isochrone import coverage
+from gis.isochrone import TRIM_M, coverage
 from gis.routing import Router
 
 log = logging.getLogger(__name__)
@@ -250,7 +250,7 @@ def _coverage_digest(router: Router, area, minutes: Sequence[float]) -> str:
         digest.update(np.ascontiguousarray(array).tobytes())
     digest.update(b"".join(shapely.to_wkb(graph.lines)))
     digest.update(shapely.to_wkb(area))
-    digest.update(json.dumps([list(minutes), COVERAGE_SIMPLIFY_DEG, COVERAGE_CELL_DEG, COORDINATE_GRID_DEG,
+    digest.update(json.dumps([list(minutes), TRIM_M, COVERAGE_SIMPLIFY_DEG, COVERAGE_CELL_DEG, COORDINATE_GRID_DEG,
                               COVERAGE_STYLE, OVERLAY_PART_VERTICES]).encode())
     return digest.hexdigest()
 
