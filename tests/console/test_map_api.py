@@ -425,6 +425,16 @@ def test_minor_roads_show_only_when_zoomed_in(open_window, qtbot):
     qtbot.waitUntil(lambda: (js(qtbot, window, drawn) or 0) > major, timeout=3_000)
 
 
+def add_police(qtbot, window, count: int, per_row: int, step: tuple[float, float]) -> None:
+    """`count` more police units X0, X1, … on the map in rows from the tiny city's south-west corner."""
+    extra = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [114.002 + (i % per_row) * step[0],
+                                                                             30.502 + (i // per_row) * step[1]]},
+              "properties": {"responder_id": f"X{i}", "kind": "police", "status": "on_duty"}} for i in range(count)]
+    before = js(qtbot, window, "gridsightMap.visiblePointCounts().responders")
+    window.map.update_layers(added={"responders": extra})
+    wait_for_page(qtbot, window, "gridsightMap.visiblePointCounts().responders", before + count)
+
+
 COUNT_PROJECTIONS = """(() => {
   const layer = gridsightMap.pointLayers.responders;
   window.projections = { begin: [], step: [] };
@@ -443,11 +453,7 @@ def test_a_big_point_layer_is_projected_a_part_per_step(open_window, qtbot):
     """The city's 37,000 responders projected in one go held the page up to 20 ms: a drawing
     projects them PROJECT_STEP (10,000) per step, each step in a frame's time box."""
     window, _ = open_window()
-    extra = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [114.002 + (i % 150) * 0.0005,
-                                                                             30.502 + (i // 150) * 0.0004]},
-              "properties": {"responder_id": f"X{i}", "kind": "police", "status": "on_duty"}} for i in range(25_000)]
-    window.map.update_layers(added={"responders": extra})
-    wait_for_page(qtbot, window, "gridsightMap.visiblePointCounts().responders", 25_060)
+    add_police(qtbot, window, 25_000, per_row=150, step=(0.0005, 0.0004))
     js(qtbot, window, COUNT_PROJECTIONS)
     zoom_to(qtbot, window, 12)
     qtbot.waitUntil(lambda: js(qtbot, window, "gridsightMap.pointCanvas.drawn() && window.projections.step.length > 0"),
@@ -462,11 +468,7 @@ def test_thousands_of_points_zoomed_out_are_drawn_as_pixels(open_window, qtbot):
     """Past COMPACT_MIN_POINTS visible points and below street zoom, a point is a small square
     of its colour written into the canvas (no path to rasterise)."""
     window, _ = open_window()
-    extra = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [114.002 + (i % 60) * 0.002,
-                                                                             30.502 + (i // 60) * 0.0013]},
-              "properties": {"responder_id": f"X{i}", "kind": "police", "status": "on_duty"}} for i in range(3000)]
-    window.map.update_layers(added={"responders": extra})
-    wait_for_page(qtbot, window, "gridsightMap.visiblePointCounts().responders", 3060)
+    add_police(qtbot, window, 3000, per_row=60, step=(0.002, 0.0013))
     zoom_to(qtbot, window, 12)
     def pixel(dx: int):  # of the responder canvas, dx from the point's centre
         script = RING_PIXEL % {"layer": "responders", "id": "X0", "dx": f"-p.style.radius + {dx}"}
