@@ -3,7 +3,7 @@
 Drives the real console window offscreen: 20,000 responders move along the roads at 1 Hz
 (the demo feed, through the window's own tick) over the city's ~30,000 cameras, for about
 30 s, with the map's decorations on: the grid fill by open tickets, the police coverage
-bands (read back from the store by a child process meanwhile; computed there, ~20 s of a core,
+bands (read back from the store by a child process meanwhile; computed there, ~9 s of a core,
 with --fresh-coverage or when the store has not kept them yet), rings around 50 cameras and 50 blinking
 incidents. With --tour the view also changes every few seconds (whole territory with the
 cameras clustered, a township, the selected incident). Reports how late a 10 ms QTimer

@@ -202,7 +202,7 @@ class ConsoleWindow(QMainWindow):
         self._loader.failed.connect(self._on_load_failed)
         self._loader.start(store)
         # In a child process while the page loads, not once the map is up: its CPU (~2 s when read
-        # back from the store, ~20 s when computed) then starts on the loading, not the dispatcher.
+        # back from the store, ~9 s when computed) then starts on the loading, not the dispatcher.
         self.map.show_coverage(store)
         self._feed = feed
         self._position_timer = QTimer(self, interval=POSITION_TICK_MS)

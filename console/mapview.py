@@ -78,12 +78,12 @@ MAP_MODES = ("dispatch", "wall", "editor")
 # The rapid-response bands (快反圈) and who must reach them: on-duty police units.
 COVERAGE_MINUTES = (1, 3, 5)
 COVERAGE_KINDS = ("police",)
-# The work grows with the units (the city's 470: ~20 s on a worker thread, two busy cores): above
+# The work grows with the units (the city's 470: ~9 s of a core in a child process): above
 # this many only the first units' coverage is shown (in store order, so it is stable).
 COVERAGE_MAX_UNITS = 500
 COVERAGE_TIMEOUT_S = 300
 # Their name in the store's cache; a change to how they are computed gives them a new one.
-COVERAGE_CACHE = "map.coverage.v1"
+COVERAGE_CACHE = "map.coverage.v2"
 # About 10 m: the bands are 100 m road buffers; at 1 m the city's bands are 3 MB for the page to parse.
 COVERAGE_SIMPLIFY_DEG = 1e-4
 # The bands go to the page cut into cells of about 5 km: it skips the cells off screen, and fills
@@ -209,7 +209,7 @@ def open_ticket_load(grid_codes: Iterable) -> dict[str, float]:
 def coverage_parts(store: Store, minutes: Sequence[float] = COVERAGE_MINUTES,
                    max_units: int = COVERAGE_MAX_UNITS) -> list[str]:
     """The territory reached by on-duty police within each band, as overlay parts for the map
-    (see _coverage_bands). Slow (~20 s of a core on the city): call it off the UI thread.
+    (see _coverage_bands). Slow (~9 s of a core on the city): call it off the UI thread.
 
     The result is kept in the store and read back while the police places, the roads and the
     territory are as they were: computing it again competes with the screen for the CPU."""
@@ -370,7 +370,7 @@ class _LoggingPage(QWebEnginePage):
 
 def print_coverage(store_path: str) -> None:
     """Print coverage_parts, a line each: the child process of _CoverageWorker, at low priority.
-    In-process, its ~20 s on the city hold the GIL in stretches of hundreds of ms (road graph,
+    In-process, its ~9 s on the city hold the GIL in stretches of hundreds of ms (road graph,
     geometry to GeoJSON) and stall the UI thread. A low priority is not enough on two cores: the
     kernel leaves a woken UI thread queued behind Chromium's display threads (nice -8 when run as
     root) rather than move it to the core the child holds (even as SCHED_IDLE), which is why

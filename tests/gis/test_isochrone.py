@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shapely
 
-from gis.isochrone import coverage, isochrones
+from gis.isochrone import band_polygons, coverage, isochrones, reached_roads
 from gis.policy import DispatchPolicy
 from gis.roadgraph import RoadGraph
 from gis.routing import Router
@@ -57,3 +57,23 @@ def test_coverage_leaves_out_what_no_unit_reaches_in_time():
     assert gap_one.contains(point(2950, 0))  # the busy unit and the grid worker do not count
     assert 0.75 < one["properties"]["uncovered_share"] < 0.85
     assert three["properties"]["uncovered_share"] < one["properties"]["uncovered_share"]
+
+
+def test_each_band_grown_from_the_one_before_is_the_band_computed_alone():
+    # Blocks of 400 m, the streets two-way but for an eastbound one-way avenue; 600 m a minute.
+    network = Network()
+    for k in range(-3, 4):
+        for i in range(-3, 3):
+            network.add((400 * i, 400 * k), (400 * (i + 1), 400 * k), oneway=k == 0)
+            network.add((400 * k, 400 * i), (400 * k, 400 * (i + 1)))
+    router = router_for(network)
+    place = router.place(*lonlat(30, 10))
+    search = router.graph.search_from(place.segment, place.fraction, place.access_s, 180.0)
+    starts = [(place.segment, place.fraction, place.access_s)]
+    grown = band_polygons(router.graph, search.seconds, [1, 2, 3], starts, trim_m=50)
+    for minutes, band in zip([1, 2, 3], grown):
+        roads, _ = reached_roads(router.graph, search.seconds, minutes * 60.0, starts)
+        alone = shapely.union_all(shapely.buffer(roads[shapely.get_type_id(roads) == 1], 50, quad_segs=4))
+        assert band.area > 0
+        assert shapely.symmetric_difference(band, alone).area < 1e-6 * alone.area
+    assert grown[0].area < grown[1].area < grown[2].area
