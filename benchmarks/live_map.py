@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     import PySide6.QtWebEngineWidgets  # noqa: F401
 
     from console.app import ConsoleWindow, application
-    from console.mapview import COVERAGE_CACHE
+    from data.coveragemap import COVERAGE_CACHE
     from data.feeds import RESTING_STATUSES, RoadSimulator
     from data.store import Store
 

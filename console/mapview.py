@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import base64
 import gc
-import hashlib
 import json
 import logging
 import math
-import os
 import subprocess
 import sys
 import threading
@@ -37,10 +35,9 @@ from PySide6.QtWebEngineWidgets import QWebEngineView
 
 from console.labels import label
 from data.feeds import Positions
-from data.store import Store, StoreError
+from data.store import Store
 from data.workflow.states import ESCALATED, OPEN
-from gis.isochrone import TRIM_M, coverage
-from gis.routing import Router
+from data.coveragemap import COORDINATE_GRID_DEG
 
 log = logging.getLogger(__name__)
 
@@ -70,33 +67,14 @@ OVERDUE_WARNING_LEVEL = 3
 MINOR_ROAD_CLASSES = ("local", "village")
 # About 1 m: below a screen pixel at street zoom, yet it drops most vertices of generated shapes.
 SIMPLIFY_TOLERANCE_DEG = 1e-5
-# About 0.1 m: coordinates keep six decimals, which keeps the JSON short.
-COORDINATE_GRID_DEG = 1e-6
 # Shown when the store has nothing to fit the view to: mainland China.
 CHINA_BOUNDS = (73.5, 18.0, 135.0, 53.6)
 MAP_MODES = ("dispatch", "wall", "editor")
-# The rapid-response bands (快反圈) and who must reach them: on-duty police units.
-COVERAGE_MINUTES = (1, 3, 5)
-COVERAGE_KINDS = ("police",)
-# The work grows with the units (the city's 470: ~9 s of a core in a child process): above
-# this many only the first units' coverage is shown (in store order, so it is stable).
-COVERAGE_MAX_UNITS = 500
+# How long the coverage child (data.coveragemap.print_coverage) may take.
 COVERAGE_TIMEOUT_S = 300
-# Their name in the store's cache; a change to how they are computed gives them a new one.
-COVERAGE_CACHE = "map.coverage.v2"
-# About 10 m: the bands are 100 m road buffers; at 1 m the city's bands are 3 MB for the page to parse.
-COVERAGE_SIMPLIFY_DEG = 1e-4
-# The bands go to the page cut into cells of about 5 km: it skips the cells off screen, and fills
-# each apart (the city's 5-minute band, one polygon of thousands of edges, took 25 ms to fill).
-COVERAGE_CELL_DEG = 0.05
-# show_overlay sends a big overlay in parts of about this many vertices, each its own message: the
-# page parses and builds one in a few ms (the city's 78,000-vertex coverage in one took ~50 ms).
-OVERLAY_PART_VERTICES = 8000
-# ... and this far apart: the channel delivered parts sent at once in one task of the page (60 ms).
+# show_overlay sends the parts of a big overlay (data.coveragemap.overlay_parts) this far apart: the
+# channel delivered parts sent at once in one task of the page (60 ms).
 OVERLAY_PART_INTERVAL_MS = 40
-# Stacked translucent greens without outlines (road buffers have ragged edges): the 1-minute area,
-# inside every band, reads strongest.
-COVERAGE_STYLE = {"stroke": False, "fillColor": "#3ddc84", "fillOpacity": 0.12}
 
 
 class MapAssetsMissing(RuntimeError):
@@ -206,83 +184,6 @@ def open_ticket_load(grid_codes: Iterable) -> dict[str, float]:
     return {code: float(n) for code, n in counts.items()}
 
 
-def coverage_parts(store: Store, minutes: Sequence[float] = COVERAGE_MINUTES,
-                   max_units: int = COVERAGE_MAX_UNITS) -> list[str]:
-    """The territory reached by on-duty police within each band, as overlay parts for the map
-    (see _coverage_bands). Slow (~9 s of a core on the city): call it off the UI thread.
-
-    The result is kept in the store and read back while the police places, the roads and the
-    territory are as they were: computing it again competes with the screen for the CPU."""
-    grids = store.read_layer("grids")
-    top = grids[grids["level"] == grids["level"].min()] if len(grids) else grids
-    area = shapely.union_all(top.geometry.values)
-    if area.is_empty:
-        return []
-    router = Router.from_store(store)
-    police = _on_duty_police(router)
-    if police.sum() > max_units:
-        # Only the first `max_units` units are searched from: mark the others off duty.
-        router.statuses = np.where(police & (np.cumsum(police) > max_units), "capped", router.statuses)
-    inputs = _coverage_digest(router, area, minutes)
-    kept = store.cached(COVERAGE_CACHE, inputs)
-    if kept is not None:
-        return kept.splitlines()
-    parts = overlay_parts(_coverage_bands(router, area, minutes))
-    try:
-        store.keep(COVERAGE_CACHE, inputs, "\n".join(parts))
-    except StoreError as err:  # e.g. a store on a read-only share: computed again next time
-        log.warning("police coverage not kept in the store: %s", err)
-    return parts
-
-
-def _on_duty_police(router: Router) -> np.ndarray:
-    """Which of the router's units the bands are searched from."""
-    return np.isin(router.kinds, COVERAGE_KINDS) & (router.statuses == "on_duty")
-
-
-def _coverage_digest(router: Router, area, minutes: Sequence[float]) -> str:
-    """A digest of everything _coverage_bands depends on, for the store's cache."""
-    digest = hashlib.sha256(COVERAGE_CACHE.encode())
-    police = _on_duty_police(router)
-    graph = router.graph
-    for array in (router.segment[police], router.fraction[police], router.access_s[police],
-                  graph.seg_from, graph.seg_to, graph.seg_seconds, graph.seg_oneway):
-        digest.update(np.ascontiguousarray(array).tobytes())
-    digest.update(b"".join(shapely.to_wkb(graph.lines)))
-    digest.update(shapely.to_wkb(area))
-    digest.update(json.dumps([list(minutes), TRIM_M, COVERAGE_SIMPLIFY_DEG, COVERAGE_CELL_DEG, COORDINATE_GRID_DEG,
-                              COVERAGE_STYLE, OVERLAY_PART_VERTICES]).encode())
-    return digest.hexdigest()
-
-
-def _coverage_bands(router: Router, area, minutes: Sequence[float]) -> dict:
-    """GeoJSON of the part of `area` each band reaches (largest first, so that the smaller bands
-    draw on top; cut into cells, one feature each), styled for the map."""
-    gaps = coverage(router, area, minutes, COVERAGE_KINDS)
-    features = []
-    for gap in gaps["features"]:
-        reached = shapely.difference(area, shapely.geometry.shape(gap["geometry"]))
-        reached = shapely.set_precision(shapely.simplify(reached, COVERAGE_SIMPLIFY_DEG), COORDINATE_GRID_DEG)
-        properties = {"minutes": gap["properties"]["minutes"], "units": gap["properties"]["units"],
-                      "reached_share": round(1.0 - gap["properties"]["uncovered_share"], 4), "style": COVERAGE_STYLE}
-        features += [{"type": "Feature", "geometry": shapely.geometry.mapping(part), "properties": properties}
-                     for part in _cut_into_cells(reached, COVERAGE_CELL_DEG)]
-    return {"type": "FeatureCollection", "features": features}
-
-
-def _cut_into_cells(area, cell_deg: float) -> list:
-    """The polygons of `area` within each cell of a `cell_deg` grid (for drawing: a cut may leave
-    a polygon not quite valid)."""
-    if area.is_empty:
-        return []
-    x0, y0, x1, y1 = area.bounds
-    xs = np.arange(x0, x1, cell_deg)
-    ys = np.arange(y0, y1, cell_deg)
-    cells = [shapely.clip_by_rect(area, x, y, x + cell_deg, y + cell_deg) for x in xs for y in ys]
-    pieces = shapely.get_parts(shapely.set_precision(cells, COORDINATE_GRID_DEG))
-    return [piece for piece in pieces if shapely.get_type_id(piece) == shapely.GeometryType.POLYGON and not piece.is_empty]
-
-
 def _territory_bounds(frames: dict[str, gpd.GeoDataFrame]) -> tuple[float, float, float, float]:
     """The grids' extent, or everything's when there are no grids (or they were not read)."""
     grids = frames.get("grids")
@@ -368,40 +269,10 @@ class _LoggingPage(QWebEnginePage):
         log.log(self._LEVELS.get(level, logging.INFO), "map page %s:%s: %s", Path(source).name, line, message)
 
 
-def print_coverage(store_path: str) -> None:
-    """Print coverage_parts, a line each: the child process of _CoverageWorker, at low priority.
-    In-process, its ~9 s on the city hold the GIL in stretches of hundreds of ms (road graph,
-    geometry to GeoJSON) and stall the UI thread. A low priority is not enough on two cores: the
-    kernel leaves a woken UI thread queued behind Chromium's display threads (nice -8 when run as
-    root) rather than move it to the core the child holds (even as SCHED_IDLE), which is why
-    coverage_parts keeps its result."""
-    os.nice(10)
-    with Store.open(store_path) as store:
-        parts = coverage_parts(store)
-    # Nothing at all (no grids) is no line, which takes the layer off.
-    sys.stdout.writelines(f"{part}\n" for part in parts)
-
-
-def overlay_parts(collection: dict, max_vertices: int = OVERLAY_PART_VERTICES) -> list[str]:
-    """A GeoJSON FeatureCollection as the JSON texts of consecutive FeatureCollections of at most
-    `max_vertices` vertices each (a bigger feature is a part alone), for MapView.show_overlay."""
-    parts: list[list[dict]] = []
-    vertices = max_vertices
-    for feature in collection["features"]:
-        count = int(shapely.get_num_coordinates(shapely.geometry.shape(feature["geometry"])))
-        if vertices + count > max_vertices:
-            parts.append([])
-            vertices = 0
-        parts[-1].append(feature)
-        vertices += count
-    return [json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False, separators=(",", ":"))
-            for features in parts]
-
-
 def coverage_command(store_path: str) -> list[str]:
     """The child process computing the bands: a fresh interpreter, not fork (the parent runs Qt
     and Chromium threads) nor multiprocessing's spawn (it re-runs the parent's main script)."""
-    return [sys.executable, "-c", f"from {__name__} import print_coverage; import sys; "
+    return [sys.executable, "-c", "from data.coveragemap import print_coverage; import sys; "
             "print_coverage(sys.argv[1])", store_path]
 
 

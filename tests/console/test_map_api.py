@@ -16,15 +16,15 @@ from PySide6.QtWebEngineCore import QWebEngineScript
 
 from console.app import application
 from console import mapview as mapview_module
+from data import coveragemap
+from data.coveragemap import coverage_parts, overlay_parts
 from console.mapview import (
     MAP_LAYERS,
     MINOR_ROAD_CLASSES,
     MapView,
     _display_frame,
     _geojson_text,
-    coverage_parts,
     open_incidents,
-    overlay_parts,
     read_map_data,
 )
 from data.store import Store, StoreError
@@ -350,8 +350,8 @@ def test_coverage_is_capped_to_the_first_units(staffed_city):
 def counted_coverage(monkeypatch):
     """How many times the bands were computed (rather than read back from the store)."""
     computed = []
-    compute = mapview_module._coverage_bands
-    monkeypatch.setattr(mapview_module, "_coverage_bands", lambda *args: (computed.append(args), compute(*args))[1])
+    compute = coveragemap._coverage_bands
+    monkeypatch.setattr(coveragemap, "_coverage_bands", lambda *args: (computed.append(args), compute(*args))[1])
     return computed
 
 
@@ -388,13 +388,13 @@ def test_coverage_a_store_cannot_keep_is_still_shown(staffed_city, counted_cover
 def test_coverage_goes_to_the_page_cut_into_cells():
     ring = shapely.Point(114.05, 30.55).buffer(0.07).exterior
     area = shapely.Polygon(ring, holes=[shapely.Point(114.05, 30.55).buffer(0.01).exterior.coords[::-1]])
-    pieces = mapview_module._cut_into_cells(area, 0.05)
+    pieces = coveragemap._cut_into_cells(area, 0.05)
     assert len(pieces) >= 9  # a 0.14-degree area over 0.05-degree cells
     assert all(shapely.get_type_id(p) == shapely.GeometryType.POLYGON for p in pieces)
     widths = [p.bounds[2] - p.bounds[0] for p in pieces]
     assert max(widths) <= 0.05 + 1e-9
     assert sum(p.area for p in pieces) == pytest.approx(area.area, rel=1e-4)  # nothing lost, nothing twice
-    assert mapview_module._cut_into_cells(shapely.Polygon(), 0.05) == []
+    assert coveragemap._cut_into_cells(shapely.Polygon(), 0.05) == []
 
 
 def test_clicking_a_responder_or_camera_tells_its_name_kind_and_status(open_window, qtbot):
