@@ -19,6 +19,7 @@ import shapely
 
 from data.store import Store, StoreError
 from gis.isochrone import TRIM_M, coverage
+from gis.roadgraph import RoadNetworkError
 from gis.routing import Router
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,17 @@ def coverage_parts(store: Store, minutes: Sequence[float] = COVERAGE_MINUTES,
     except StoreError as err:  # e.g. a store on a read-only share: computed again next time
         log.warning("police coverage not kept in the store: %s", err)
     return parts
+
+
+def keep_coverage(store: Store) -> bool:
+    """Compute the bands and keep them now, for the commands that change what they depend on
+    (demo build, grid and road imports): the console's next start reads them instead of computing
+    them beside the live map. False when there are no bands yet (no grids, roads or police)."""
+    try:
+        return bool(coverage_parts(store))
+    except RoadNetworkError as err:
+        log.info("police coverage not computed: %s", err)
+        return False
 
 
 def _on_duty_police(router: Router) -> np.ndarray:

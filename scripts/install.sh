@@ -119,7 +119,7 @@ build_translations() {
 
 build_demo_city() {
   # Rebuilt whenever the generator or the schema changes, so the demo always shows what the code makes.
-  local out=demo/small.gpkg tmp=demo/.small-building.gpkg stamp=demo/small.gpkg.sha256 wanted
+  local out=demo/small.gpkg stamp=demo/small.gpkg.sha256 wanted
   wanted=$(cat data/demo/*.py data/schema.py | sha256sum | cut -d' ' -f1)
   if [[ -f $out && -f $stamp && $(cat "$stamp") == "$wanted" ]]; then
     step "demo city: $out up to date"
@@ -127,11 +127,9 @@ build_demo_city() {
   fi
   step "demo city: building $out"
   mkdir -p demo
-  rm -f "$tmp" "$tmp-wal" "$tmp-shm"
-  # Built under a temporary name so that an interrupted build is never taken for a finished one.
-  .venv/bin/gridsight demo build --scale small --seed 1 --out "$tmp" || fail "building the demo city failed"
-  rm -f "$out-wal" "$out-shm"
-  mv "$tmp" "$out"
+  # The build moves the new city into place only when it is complete, and the stamp follows it:
+  # an interrupted build leaves the old city and stamp, and the next run builds again.
+  .venv/bin/gridsight demo build --scale small --seed 1 --out "$out" --force || fail "building the demo city failed"
   echo "$wanted" >"$stamp"
 }
 

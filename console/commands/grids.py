@@ -15,6 +15,7 @@ import pandas as pd
 from geopandas import GeoDataFrame
 
 from console.commands import CliError, open_store, print_json
+from data.coveragemap import keep_coverage
 from console.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from data import gridversions
 from data.store import StoreError
@@ -168,9 +169,11 @@ def run_import(args: argparse.Namespace) -> int:
         raise CliError(
             f"import refused: {_summary(problems)}; fix the file{hint}. The store was not changed.", exit_code=1
         )
-    count = _replace_store_grids(args.db, grids)
+    count, coverage_kept = _replace_store_grids(args.db, grids)
     if not args.json:
         print(f"imported {count} grids into {args.db}" + (f" after {len(changes)} fixes" if changes else ""))
+        if coverage_kept:
+            print("police coverage computed for the console's map")
     return 0
 
 
@@ -253,8 +256,9 @@ def _summary(problems: list[Problem]) -> str:
     return f"{len(problems)} problem{plural} (" + ", ".join(f"{n} {kind}" for kind, n in counts.most_common()) + ")"
 
 
-def _replace_store_grids(db: str, grids: GeoDataFrame) -> int:
-    """Replace the store's grids; chiefs and versions carry over for codes the store already has."""
+def _replace_store_grids(db: str, grids: GeoDataFrame) -> tuple[int, bool]:
+    """Replace the store's grids; chiefs and versions carry over for codes the store already has.
+    Returns the grids written and whether the police coverage over them could be kept."""
     with open_store(db, create=True) as store:
         previous = store.read_layer("grids").set_index("code")
         rows = grids.assign(
@@ -265,6 +269,7 @@ def _replace_store_grids(db: str, grids: GeoDataFrame) -> int:
         )
         rows["households"] = rows["households"].fillna(0)
         try:
-            return store.write_layer("grids", rows, mode="replace")
+            count = store.write_layer("grids", rows, mode="replace")
         except StoreError as err:
             raise CliError(str(err)) from None
+        return count, keep_coverage(store)

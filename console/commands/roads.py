@@ -7,6 +7,7 @@ import time
 
 from console.commands import CliError, open_store, print_json
 from console.commands.recommend import load_router
+from data.coveragemap import keep_coverage
 from data.store import StoreError
 from gis.osmroads import OsmImportError, read_osm_roads
 
@@ -46,13 +47,16 @@ def run_import(args: argparse.Namespace) -> int:
             store.write_layer("roads", segments, mode="replace")
         except StoreError as err:
             raise CliError(str(err)) from None
+        coverage_kept = keep_coverage(store)
     summary = {"segments": len(segments), "by_class": segments["road_class"].value_counts().to_dict(),
-               "replaced": existing}
+               "replaced": existing, "coverage_kept": coverage_kept}
     if args.json:
         print_json(summary)
     else:
         classes = ", ".join(f"{k} {v}" for k, v in summary["by_class"].items())
         print(f"imported {len(segments)} road segments ({classes}) into {args.db}")
+        if coverage_kept:
+            print("police coverage computed for the console's map")
     return 0
 
 

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from data.coveragemap import keep_coverage
 from data.demo.campaigns import build_campaigns
 from data.demo.cameras import build_cameras, build_checkpoints
 from data.demo.clock import reference_time
@@ -128,6 +129,11 @@ def build_demo_city(path: str | os.PathLike, scale: str = "small", seed: int = 7
     store.close()
     _remove_database(path)
     os.replace(partial, path)
+    if progress:
+        progress("police coverage")
+    # In place, so that the road graph it builds is cached for this path too.
+    with Store.open(path) as store:
+        keep_coverage(store)
     return counts
 
 

@@ -14,6 +14,7 @@ from PySide6.QtCore import QObject, QPoint, Qt, Signal, Slot
 from PySide6.QtTest import QTest
 from PySide6.QtWebEngineCore import QWebEngineScript
 
+from console import cli
 from console.app import application
 from console import mapview as mapview_module
 from data import coveragemap
@@ -372,6 +373,17 @@ def test_coverage_is_kept_in_the_store_until_its_police_or_roads_change(staffed_
     assert len(counted_coverage) == 3  # another road network
     coverage_parts(staffed_city)
     assert len(counted_coverage) == 3
+
+
+def test_a_grid_import_keeps_the_coverage_for_the_consoles_next_start(staffed_city, counted_coverage, tmp_path, capsys):
+    exported = tmp_path / "grids.geojson"
+    assert cli.main(["grids", "export", "--db", str(staffed_city.path), "--out", str(exported)]) == 0
+    assert cli.main(["grids", "import", str(exported), "--db", str(staffed_city.path)]) == 0
+    assert "police coverage computed" in capsys.readouterr().out
+    assert len(counted_coverage) == 1
+    with Store.open(staffed_city.path) as next_start:
+        assert band_units(coverage_parts(next_start))
+    assert len(counted_coverage) == 1  # read back, not computed again
 
 
 def test_coverage_a_store_cannot_keep_is_still_shown(staffed_city, counted_coverage, monkeypatch, caplog):

@@ -10,6 +10,7 @@ import pytest
 import shapely
 
 from console import cli
+from data import coveragemap
 from data.store import Store
 from gis.osmroads import read_osm_roads, split_at_junctions
 from gis.roadgraph import RoadGraph, cache_path
@@ -167,6 +168,39 @@ def test_osm_import_builds_a_routable_network(tmp_path, capsys):
     code, out, _ = run(capsys, "roads", "info", "--db", db, "--json")
     info = json.loads(out)
     assert code == 0 and info["segments"] == 4 and info["nodes"] == 4 and info["nodes_outside_main_component"] == 0
+
+
+def test_osm_import_keeps_the_police_coverage_for_the_consoles_next_start(tmp_path, capsys, monkeypatch):
+    osm = tmp_path / "town.osm"
+    osm.write_text(OSM, encoding="utf-8")
+    db = tmp_path / "town.gpkg"
+    police = units_frame([Unit("p1", 0, 0, kind="police")])
+    with Store.create(db) as store:
+        store.write_layer("responders", police.set_geometry([shapely.Point(112.005, 32.0001)], crs=4326))
+        store.write_layer("grids", gpd.GeoDataFrame({"code": ["T"], "name": ["Town"], "level": 1, "version": 1},
+                                                    geometry=[shapely.box(111.995, 31.995, 112.03, 32.015)], crs=4326))
+    code, out, _ = run(capsys, "roads", "import", osm, "--db", db, "--json")
+    assert code == 0 and json.loads(out)["coverage_kept"] is True
+
+    def computed_again(*_):
+        raise AssertionError("the coverage was computed again")
+
+    monkeypatch.setattr(coveragemap, "_coverage_bands", computed_again)
+    with Store.open(db) as store:
+        reached = [f["properties"]["reached_share"] for part in coveragemap.coverage_parts(store)
+                   for f in json.loads(part)["features"]]
+    assert reached and max(reached) > 0
+
+
+def test_osm_import_into_a_store_without_grids_has_no_coverage_to_keep(tmp_path, capsys):
+    osm = tmp_path / "town.osm"
+    osm.write_text(OSM, encoding="utf-8")
+    db = tmp_path / "town.gpkg"
+    Store.create(db).close()
+    code, out, _ = run(capsys, "roads", "import", osm, "--db", db, "--json")
+    assert code == 0 and json.loads(out)["coverage_kept"] is False
+    code, out, _ = run(capsys, "roads", "import", osm, "--db", db, "--replace")
+    assert code == 0 and "police coverage" not in out
 
 
 @pytest.mark.parametrize("content, message", [
