@@ -69,13 +69,20 @@ class Heartbeat:
 
         self.interval_ms = interval_ms
         self.late: list[float] = []
+        self.at: list[float] = []  # when each beat came (time.perf_counter), to place the worst
         self._clock = QElapsedTimer()
         self._timer = QTimer(interval=interval_ms, timerType=Qt.TimerType.PreciseTimer)
         self._timer.timeout.connect(self._beat)
 
     def _beat(self) -> None:
         self.late.append(max(0.0, self._clock.nsecsElapsed() / 1e6 - self.interval_ms))
+        self.at.append(time.perf_counter())
         self._clock.restart()
+
+    def worst(self, count: int) -> list[tuple[float, float]]:
+        """The `count` latest beats as (when they were due, time.perf_counter; ms late), worst first."""
+        order = sorted(range(len(self.late)), key=self.late.__getitem__, reverse=True)[:count]
+        return [(self.at[i] - self.late[i] / 1000, self.late[i]) for i in order]
 
     def start(self) -> None:
         self._clock.start()

@@ -56,6 +56,12 @@ DOCK_MIN_WIDTH_PX = 220
 DETAILS_HEIGHT_SHARE = 0.75  # at most, when another dock shares its side
 
 
+# Chromium raises its display threads (GPU, compositor, IO, the page's main thread) to nice -8
+# when it may (root or CAP_SYS_NICE). The Qt UI thread, which is also Chromium's browser UI thread,
+# stays at 0 and on two cores waits behind them for tens of ms: it gets their priority too.
+UI_THREAD_NICE = -8
+
+
 class ConsoleError(RuntimeError):
     """The console cannot do what was asked; the message says why."""
 
@@ -76,9 +82,24 @@ def prepare_environment(headless: bool) -> None:
     register_tile_scheme()
 
 
+def raise_ui_thread_priority() -> bool:
+    """Give the calling (UI) thread the priority Chromium gives its display threads, where the
+    system allows it, without passing it on to the threads and processes it starts
+    (SCHED_RESET_ON_FORK: they begin at nice 0). Returns whether it was raised."""
+    thread = threading.get_native_id()
+    try:
+        os.sched_setscheduler(thread, os.SCHED_OTHER | os.SCHED_RESET_ON_FORK, os.sched_param(0))
+        os.setpriority(os.PRIO_PROCESS, thread, UI_THREAD_NICE)
+    except (AttributeError, PermissionError) as err:  # not Linux, or not allowed: Chromium cannot either
+        log.debug("UI thread priority left as it was: %s", err)
+        return False
+    return True
+
+
 def application(language: str, headless: bool = False) -> QApplication:
     """The process's QApplication (created on first use) speaking `language`."""
     prepare_environment(headless)
+    raise_ui_thread_priority()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("gridsight")
     _use_dark_theme(app)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -20,6 +22,7 @@ from PySide6.QtWidgets import QLabel
 
 import console
 from console import cli
+from console.app import UI_THREAD_NICE, raise_ui_thread_priority
 from console.i18n import TRANSLATIONS_DIR
 from console.mapview import read_map_data
 from data.store import Store
@@ -205,3 +208,37 @@ def test_screenshot_selects_the_requested_incident(city_path, tmp_path, qapp, mo
     assert gridsight("screenshot", "--db", str(city_path), "--incident", "T-3", "--size", "1280x720",
                      "--out", str(tmp_path / "t3.png")) == 0
     assert shown == ["T-3"]
+
+
+def _in_a_thread(function):
+    """function()'s result, called on a new thread (a priority change stays with that thread)."""
+    result = []
+    thread = threading.Thread(target=lambda: result.append(function()))
+    thread.start()
+    thread.join()
+    return result[0]
+
+
+def _nice() -> int:
+    return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+
+def test_the_ui_thread_gets_chromiums_display_priority_but_what_it_starts_does_not():
+    def raise_and_start_others():
+        raised = raise_ui_thread_priority()
+        child = subprocess.run([sys.executable, "-c", "import os; print(os.nice(0))"], capture_output=True, text=True)
+        return raised, _nice(), _in_a_thread(_nice), int(child.stdout)
+
+    allowed = os.geteuid() == 0  # or CAP_SYS_NICE, as for Chromium's own threads
+    raised, ui, thread, process = _in_a_thread(raise_and_start_others)
+    assert raised is allowed
+    assert ui == (UI_THREAD_NICE if allowed else 0)
+    assert thread == 0 and process == 0
+
+
+def test_a_ui_thread_priority_the_system_refuses_is_left_as_it_was(monkeypatch):
+    def refuse(*_):
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "setpriority", refuse)
+    assert _in_a_thread(lambda: (raise_ui_thread_priority(), _nice())) == (False, 0)
