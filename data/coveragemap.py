@@ -18,7 +18,7 @@ import numpy as np
 import shapely
 
 from data.store import Store, StoreError
-from gis.isochrone import TRIM_M, coverage
+from gis.isochrone import TRIM_M, covered_bands
 from gis.roadgraph import RoadNetworkError
 from gis.routing import Router
 
@@ -111,15 +111,18 @@ def _coverage_digest(router: Router, area, minutes: Sequence[float]) -> str:
 def _coverage_bands(router: Router, area, minutes: Sequence[float]) -> dict:
     """GeoJSON of the part of `area` each band reaches (largest first, so that the smaller bands
     draw on top; cut into cells, one feature each), styled for the map."""
-    gaps = coverage(router, area, minutes, COVERAGE_KINDS)
+    graph = router.graph
+    minutes = sorted(set(float(m) for m in minutes))
+    territory = graph.geometry_to_xy(area)
+    units, covered = covered_bands(router, minutes, COVERAGE_KINDS)
     features = []
-    for gap in gaps["features"]:
-        reached = shapely.difference(area, shapely.geometry.shape(gap["geometry"]))
-        reached = shapely.set_precision(shapely.simplify(reached, COVERAGE_SIMPLIFY_DEG), COORDINATE_GRID_DEG)
-        properties = {"minutes": gap["properties"]["minutes"], "units": gap["properties"]["units"],
-                      "reached_share": round(1.0 - gap["properties"]["uncovered_share"], 4), "style": COVERAGE_STYLE}
+    for band_minutes, band in reversed(list(zip(minutes, covered))):
+        reached = shapely.intersection(territory, band)
+        share = round(reached.area / territory.area, 4) if territory.area else 0.0
+        reached = shapely.simplify(graph.geometry_to_lonlat(reached), COVERAGE_SIMPLIFY_DEG)
+        properties = {"minutes": band_minutes, "units": units, "reached_share": share, "style": COVERAGE_STYLE}
         features += [{"type": "Feature", "geometry": shapely.geometry.mapping(part), "properties": properties}
-                     for part in _cut_into_cells(reached, COVERAGE_CELL_DEG)]
+                     for part in _cut_into_cells(shapely.set_precision(reached, COORDINATE_GRID_DEG), COVERAGE_CELL_DEG)]
     return {"type": "FeatureCollection", "features": features}
 
 

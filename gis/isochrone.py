@@ -80,12 +80,11 @@ def isochrones(router, lon: float, lat: float, minutes, trim_m: float = TRIM_M) 
     return {"type": "FeatureCollection", "features": features[::-1]}
 
 
-def coverage(router, area_lonlat, minutes, kinds, statuses=("on_duty",), trim_m: float = TRIM_M) -> dict:
-    """GeoJSON FeatureCollection: per band, the part of `area_lonlat` that no responder of
-    `kinds` with one of `statuses` reaches in time (one search from all of them at once)."""
+def covered_bands(router, minutes, kinds, statuses=("on_duty",), trim_m: float = TRIM_M) -> tuple[int, list]:
+    """How many responders of `kinds` with one of `statuses` are on the road network, and the
+    projected area they reach within each band of `minutes` (ascending; one search from all
+    of them at once)."""
     graph = router.graph
-    minutes = sorted(set(float(m) for m in minutes))
-    area = graph.geometry_to_xy(area_lonlat)
     rows = np.flatnonzero(
         (router.segment >= 0) & np.isin(router.kinds, tuple(kinds)) & np.isin(router.statuses, tuple(statuses))
     )
@@ -95,11 +94,21 @@ def coverage(router, area_lonlat, minutes, kinds, statuses=("on_duty",), trim_m:
     else:
         seconds = np.full(graph.node_count, np.inf)
     starts = list(zip(segment.tolist(), fraction.tolist(), offset.tolist()))
+    return len(rows), band_polygons(graph, seconds, minutes, starts, trim_m)
+
+
+def coverage(router, area_lonlat, minutes, kinds, statuses=("on_duty",), trim_m: float = TRIM_M) -> dict:
+    """GeoJSON FeatureCollection: per band, the part of `area_lonlat` that no responder of
+    `kinds` with one of `statuses` reaches in time (largest band first)."""
+    graph = router.graph
+    minutes = sorted(set(float(m) for m in minutes))
+    area = graph.geometry_to_xy(area_lonlat)
+    units, covered = covered_bands(router, minutes, kinds, statuses, trim_m)
     features = []
-    for m, covered in zip(minutes, band_polygons(graph, seconds, minutes, starts, trim_m)):
-        uncovered = shapely.difference(area, covered)
+    for m, band in zip(minutes, covered):
+        uncovered = shapely.difference(area, band)
         features.append(_feature(graph, uncovered, {
-            "minutes": m, "units": len(rows),
+            "minutes": m, "units": units,
             "uncovered_km2": round(uncovered.area / 1e6, 4),
             "uncovered_share": round(uncovered.area / area.area, 4) if area.area else 0.0,
         }))
