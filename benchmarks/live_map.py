@@ -223,7 +223,7 @@ window.gridsightProfile = (() => {
         scripts: f.scripts.map((x) => `${x.invoker || x.invokerType} ${round(x.duration)}`).join("; ").slice(0, 200),
       }));
       const stalled = stalls.sort((a, b) => b[1] - a[1]).slice(0, 6).map(([start, ms]) => ({
-        ms: round(ms),
+        ms: round(ms), due_epoch_ms: Math.round(performance.timeOrigin + start),
         ours: draws.filter(([, t, d]) => t + d >= start - 20 && t <= start + ms).map(([l, , d]) => `${l} ${round(d)}`).join(", "),
         frames: longFrames.filter((f) => f.startTime + f.duration >= start && f.startTime <= start + ms)
           .map((f) => `${round(f.duration)} (block ${round(f.blockingDuration)}, render ${round(f.renderStart ? f.startTime + f.duration - f.renderStart : 0)})`).join(", "),

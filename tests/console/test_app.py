@@ -22,7 +22,7 @@ from PySide6.QtWidgets import QLabel
 
 import console
 from console import cli
-from console.app import UI_THREAD_NICE, raise_ui_thread_priority
+from console.app import PAGE_JS_FLAGS, UI_THREAD_NICE, prepare_environment, raise_ui_thread_priority
 from console.i18n import TRANSLATIONS_DIR
 from console.mapview import read_map_data
 from data.store import Store
@@ -242,3 +242,15 @@ def test_a_ui_thread_priority_the_system_refuses_is_left_as_it_was(monkeypatch):
 
     monkeypatch.setattr(os, "setpriority", refuse)
     assert _in_a_thread(lambda: (raise_ui_thread_priority(), _nice())) == (False, 0)
+
+
+@pytest.mark.parametrize("given, expected", [
+    ("", f"--js-flags={PAGE_JS_FLAGS}"),
+    ("--enable-logging", f"--enable-logging --js-flags={PAGE_JS_FLAGS}"),
+    ("--js-flags=--trace-gc", "--js-flags=--trace-gc"),  # V8 flags given by someone else go as given
+])
+def test_the_page_runs_without_v8s_memory_reducer_unless_told_otherwise(monkeypatch, given, expected):
+    monkeypatch.setenv("QTWEBENGINE_CHROMIUM_FLAGS", given)
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)  # not root: no --no-sandbox
+    prepare_environment(headless=True)
+    assert os.environ["QTWEBENGINE_CHROMIUM_FLAGS"] == expected
