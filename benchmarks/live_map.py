@@ -267,7 +267,7 @@ def _placed(due: float, late_ms: float, start: float, ticks: list[float], views:
         return round((due - before[-1]) * 1000) if before else None
 
     return {"at_s": round(due - start, 2), "late_ms": round(late_ms, 1), "after_tick_ms": since(ticks),
-            "after_view_ms": since(views)}
+            "after_view_ms": since(views), "due_epoch_ms": round((time.time() - time.perf_counter() + due) * 1000)}
 
 
 def _tour(view, views: list[float]):
