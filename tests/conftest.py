@@ -4,6 +4,7 @@ Qt runs headless (offscreen, Chromium without its sandbox as root), and QtWebEng
 imported before pytest-qt creates the QApplication, as QtWebEngine requires.
 """
 
+import json
 import os
 import sys
 
@@ -11,6 +12,8 @@ import PySide6.QtWebEngineWidgets  # noqa: F401  (must come before any QApplicat
 import pytest
 
 from console.app import prepare_environment
+from data import coveragemap
+from data.store import Store
 
 prepare_environment(headless=True)
 _EXIT_STATUS = pytest.StashKey[int]()
@@ -28,3 +31,19 @@ def pytest_unconfigure(config):
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(config.stash[_EXIT_STATUS])
+
+
+@pytest.fixture
+def kept_coverage(monkeypatch):
+    """A function of a store's path giving the reached shares of its kept police coverage; the
+    test fails if the coverage has to be computed instead of read back."""
+    def computed_again(*_):
+        raise AssertionError("the coverage was computed again")
+
+    def reached_shares(path) -> list[float]:
+        monkeypatch.setattr(coveragemap, "_coverage_bands", computed_again)
+        with Store.open(path) as store:
+            return [feature["properties"]["reached_share"] for part in coveragemap.coverage_parts(store)
+                    for feature in json.loads(part)["features"]]
+
+    return reached_shares

@@ -14,7 +14,6 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from console.cli import main
-from data import coveragemap
 from data.demo import DemoError, build_demo_city, generate_city
 from data.demo.clock import reference_time
 from data.demo.geometry import METRIC_CRS
@@ -85,14 +84,8 @@ def test_same_seed_builds_an_identical_store(city, tmp_path):
             pd.testing.assert_frame_equal(store.read_table(name).drop(columns=made_at), city[name].drop(columns=made_at))
 
 
-def test_the_built_city_keeps_its_police_coverage_for_the_consoles_first_start(city_path, monkeypatch):
-    def computed_again(*_):
-        raise AssertionError("the coverage was computed again")
-
-    monkeypatch.setattr(coveragemap, "_coverage_bands", computed_again)
-    with Store.open(city_path) as store:
-        reached = [f["properties"]["reached_share"] for part in coveragemap.coverage_parts(store)
-                   for f in json.loads(part)["features"]]
+def test_the_built_city_keeps_its_police_coverage_for_the_consoles_first_start(city_path, kept_coverage):
+    reached = kept_coverage(city_path)
     assert reached and max(reached) > 0
 
 

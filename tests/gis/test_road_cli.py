@@ -10,7 +10,6 @@ import pytest
 import shapely
 
 from console import cli
-from data import coveragemap
 from data.store import Store
 from gis.osmroads import read_osm_roads, split_at_junctions
 from gis.roadgraph import RoadGraph, cache_path
@@ -170,7 +169,7 @@ def test_osm_import_builds_a_routable_network(tmp_path, capsys):
     assert code == 0 and info["segments"] == 4 and info["nodes"] == 4 and info["nodes_outside_main_component"] == 0
 
 
-def test_osm_import_keeps_the_police_coverage_for_the_consoles_next_start(tmp_path, capsys, monkeypatch):
+def test_osm_import_keeps_the_police_coverage_for_the_consoles_next_start(tmp_path, capsys, kept_coverage):
     osm = tmp_path / "town.osm"
     osm.write_text(OSM, encoding="utf-8")
     db = tmp_path / "town.gpkg"
@@ -181,14 +180,7 @@ def test_osm_import_keeps_the_police_coverage_for_the_consoles_next_start(tmp_pa
                                                     geometry=[shapely.box(111.995, 31.995, 112.03, 32.015)], crs=4326))
     code, out, _ = run(capsys, "roads", "import", osm, "--db", db, "--json")
     assert code == 0 and json.loads(out)["coverage_kept"] is True
-
-    def computed_again(*_):
-        raise AssertionError("the coverage was computed again")
-
-    monkeypatch.setattr(coveragemap, "_coverage_bands", computed_again)
-    with Store.open(db) as store:
-        reached = [f["properties"]["reached_share"] for part in coveragemap.coverage_parts(store)
-                   for f in json.loads(part)["features"]]
+    reached = kept_coverage(db)
     assert reached and max(reached) > 0
 
 
