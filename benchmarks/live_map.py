@@ -136,6 +136,8 @@ def main(argv: list[str] | None = None) -> int:
         "ticks": len(ticks), "seconds": args.seconds,
         "qt_ui_stall_ms": qt_stalls, "page_js_stall_ms": page_stalls,
         "qt_ui_worst_stalls": [_placed(due, late, measuring, ticks, views) for due, late in heartbeat.worst(5)],
+        "page_js_worst_stalls": [_placed(due, late, measuring, ticks, views)
+                                 for due, late in _worst_page_stalls(page_late, measuring, 5)],
         "baseline_standing_still": {"seconds": args.baseline_seconds, "qt_ui_stall_ms": _percentiles(idle_qt),
                                     "page_js_stall_ms": _percentiles(idle_page)},
         "target_ms": TARGET_MS,
@@ -268,6 +270,15 @@ def _placed(due: float, late_ms: float, start: float, ticks: list[float], views:
 
     return {"at_s": round(due - start, 2), "late_ms": round(late_ms, 1), "after_tick_ms": since(ticks),
             "after_view_ms": since(views), "due_epoch_ms": round((time.time() - time.perf_counter() + due) * 1000)}
+
+
+def _worst_page_stalls(lateness: list[float], start: float, count: int) -> list[tuple[float, float]]:
+    """The page probe's `count` latest timers as (when they were due, time.perf_counter; ms late),
+    worst first. The page reports only lateness: each timer was due PAGE_PROBE_MS after the one
+    before fired, and the probe started with the measurement (`start`), to a few ms."""
+    fired = start + np.cumsum(PAGE_PROBE_MS + np.asarray(lateness, dtype=float)) / 1000
+    order = np.argsort(lateness)[::-1][:count]
+    return [(fired[i] - lateness[i] / 1000, lateness[i]) for i in order]
 
 
 def _tour(view, views: list[float]):

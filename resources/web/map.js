@@ -116,9 +116,10 @@ const pointLayers = {}; // name -> PointCloud
 // Many points on one canvas of its own, drawn in one pass per style. Leaflet's circleMarkers cost
 // 80-120 ms to move 20,000 (PLATFORM.md); here a move is a write into typed arrays and the next
 // animation frame redraws the canvas once. Points keep their position in the arrays for life
-// (Python addresses moves by it); a removed point is only hidden. Highlight rings and blinking
-// halos go on a second canvas, redrawn alone at the blink rate. Both canvases are off the page:
-// pointCanvas composes every layer's into the two canvases it shows. With `clusterBelowZoom`,
+// (Python addresses moves by it); a removed point is only hidden. The points' canvas is off the
+// page: pointCanvas composes every layer's into the one it shows. Highlight rings and blinking
+// halos are few: pointCanvas draws every layer's straight into a second shown canvas, alone at
+// the blink rate. With `clusterBelowZoom`,
 // points gather into counted clusters of screen cells when zoomed out; the cells are computed
 // once per zoom level in world pixels, so that panning reuses them.
 // A canvas's 2D context. Chromium records canvas drawing and rasterises it when the frame is
@@ -167,9 +168,7 @@ const PointCloud = L.Layer.extend({
     this._lat = new Float64Array(64);
     this._style = new Uint16Array(64);
     this._dirty = false; // the points need drawing anew (then the marks too)
-    this._marksDirty = false; // only the marks do
     this._steps = []; // what is left of the drawing under way (see _begin)
-    this._marksEmpty = true; // no ring nor halo drawn
     this._moved = new Int32Array(0); // positions of the last move
     this._highlighted = []; // positions
     this._flashing = new Map(); // position -> time (performance.now) the blinking ends
@@ -296,7 +295,6 @@ const PointCloud = L.Layer.extend({
 
   onAdd() {
     this._canvas = document.createElement("canvas");
-    this._marks = document.createElement("canvas");
     pointCanvas.add(this);
     this.redraw();
   },
@@ -304,7 +302,6 @@ const PointCloud = L.Layer.extend({
   onRemove() {
     pointCanvas.remove(this);
     this._canvas = null;
-    this._marks = null;
     this._steps = [];
   },
 
@@ -320,8 +317,9 @@ const PointCloud = L.Layer.extend({
   },
 
   _marksChanged() {
-    this._marksDirty = true;
-    if (this._map) pointCanvas.schedule();
+    if (!this._map) return;
+    pointCanvas.marksChanged = true;
+    pointCanvas.schedule();
   },
 
   _pointsChanged() {
@@ -355,24 +353,17 @@ const PointCloud = L.Layer.extend({
     return number;
   },
 
-  // Rasterises what was drawn (see `flush`), so that pointCanvas's clock sees it.
-  _flush() {
-    if (this._view) flush(context2d(this._canvas));
-    if (!this._marksEmpty) flush(context2d(this._marks));
-  },
-
-  // Fits both canvases to the view (plus padding) and clears them; remembers the projection.
+  // Fits a canvas to the view the points were last drawn in (plus padding), cleared.
   _prepare(canvas) {
     const { width, height, ratio, offset } = this._view;
     return fitCanvas(canvas, offset, width, height, ratio);
   },
 
   // Starts drawing anew: the view, the cleared canvas, and the steps that draw it (a few hundred
-  // points each, the marks last), which pointCanvas runs as its frames allow.
+  // points each), which pointCanvas runs as its frames allow.
   _begin() {
     const map = this._map;
     this._dirty = false;
-    this._marksDirty = false;
     if (!map || !this._canvas) return;
     const size = map.getSize();
     const pad = size.multiplyBy(this.options.padding).round();
@@ -385,19 +376,12 @@ const PointCloud = L.Layer.extend({
     };
     const ctx = this._prepare(this._canvas);
     this._steps = this.clustered() ? this._clusterSteps(ctx) : this._pointSteps(ctx, null);
-    this._steps.push(() => this._drawMarks());
   },
 
-  // Only the marks anew.
-  _beginMarks() {
-    this._marksDirty = false;
-    this._steps = [() => this._drawMarks()];
-  },
-
-  // Runs the next step of the drawing and rasterises it.
+  // Runs the next step of the drawing and rasterises it (see `flush`), so that pointCanvas's clock sees it.
   _step() {
     this._steps.shift()();
-    this._flush();
+    flush(context2d(this._canvas));
   },
 
   // Screen position of point i in the last drawn view (Web Mercator straight from the arrays).
@@ -568,16 +552,14 @@ const PointCloud = L.Layer.extend({
     for (const [x, y, label] of boxes) ctx.fillText(label, x, y + 0.5);
   },
 
-  // Highlight rings and the blinking halos' "on" phase; highlighted or blinking points also
-  // show as themselves, even inside a cluster.
-  _drawMarks() {
-    this._marksDirty = false;
-    if (!this._marks || !this._view) return;
+  // Whether a ring or a halo (even one blinked off) is to be drawn.
+  hasMarks() { return this._flashing.size > 0 || this._highlighted.some((i) => this._style[i] !== HIDDEN); },
+
+  // Into `ctx` (fitted to this layer's view): highlight rings and the blinking halos' "on" phase;
+  // highlighted or blinking points also show as themselves, even inside a cluster.
+  _drawMarks(ctx) {
     const ringed = this._highlighted.filter((i) => this._style[i] !== HIDDEN);
     const blinking = this._flashOn ? [...this._flashing.keys()].filter((i) => this._style[i] !== HIDDEN) : [];
-    this._marksEmpty = !ringed.length && !this._flashing.size;
-    if (this._marksEmpty) return;
-    const ctx = this._prepare(this._marks);
     if (this.clustered()) this._drawPoints(ctx, Int32Array.from(new Set([...ringed, ...this._flashing.keys()])));
     const xy = new Float64Array(2);
     const rings = (positions, color, extra, width) => {
@@ -601,8 +583,10 @@ const PointCloud = L.Layer.extend({
 // The two canvases the page shows of every point layer on the map: the points, and above them the
 // rings and halos (hidden while there are none). In software rendering each full-screen canvas
 // costs the compositor a layer to blend on every frame, and four layers made eight; here each
-// layer draws into canvases of its own off the page, and one animation frame draws what changed
-// and copies every layer's canvas, bottom to top, into the shown one.
+// layer draws its points into a canvas of its own off the page, and one animation frame draws
+// what changed and copies every layer's canvas, bottom to top, into the shown one. The marks
+// are drawn straight into theirs: a canvas of their own per layer cost a full-screen allocation
+// each (and the garbage collection it prompts) the first time anything was ringed.
 const pointCanvas = {
   layers: [],
   canvas: null,
@@ -654,8 +638,6 @@ const pointCanvas = {
       if (layer._dirty) {
         layer._begin();
         this.pointsChanged = true;
-      } else if (layer._marksDirty && !layer._steps.length) {
-        layer._beginMarks();
       }
       while (layer._steps.length) {
         if (drew && performance.now() - frameStart > POINT_FRAME_MS) {
@@ -667,28 +649,34 @@ const pointCanvas = {
         drew = true;
       }
     }
-    if (this.pointsChanged) this._compose(this.canvas, this.layers.filter((l) => l._view));
-    if (this.marksChanged) this._compose(this.marks, this.layers.filter((l) => l._view && !l._marksEmpty), "_marks");
+    if (this.pointsChanged) this._compose();
+    if (this.marksChanged) this._drawMarks();
     this.pointsChanged = false;
     this.marksChanged = false;
   },
 
-  // Copies the layers' canvases (`which`) into `target`, placed and sized as theirs (every layer
-  // draws the same view); an empty one is hidden.
-  _compose(target, layers, which = "_canvas") {
-    target.style.display = layers.length ? "" : "none";
+  // Copies the layers' canvases into the shown one, placed and sized as theirs (every layer draws
+  // the same view); with none, it is hidden.
+  _compose() {
+    const layers = this.layers.filter((l) => l._view);
+    this.canvas.style.display = layers.length ? "" : "none";
     if (!layers.length) return;
-    const { width, height } = layers[0][which];
-    L.DomUtil.setPosition(target, layers[0]._view.offset);
-    if (target.width !== width || target.height !== height) {
-      target.width = width;
-      target.height = height;
-      target.style.width = layers[0][which].style.width;
-      target.style.height = layers[0][which].style.height;
-    }
-    const ctx = context2d(target);
-    ctx.clearRect(0, 0, width, height);
-    for (const layer of layers) ctx.drawImage(layer[which], 0, 0);
+    const ctx = layers[0]._prepare(this.canvas);
+    const { width, height } = layers[0]._view; // CSS pixels: the context is scaled to them
+    for (const layer of layers) ctx.drawImage(layer._canvas, 0, 0, width, height);
+    // The marks' canvas, hidden, takes the same size now (and its memory, by being cleared): the
+    // first ring, which the dispatcher waits for, then allocates nothing.
+    if (this.marks.width !== this.canvas.width || this.marks.height !== this.canvas.height) layers[0]._prepare(this.marks);
+  },
+
+  // Every layer's marks, bottom to top, in the view their points were drawn in; with none, the
+  // canvas is hidden (a shown canvas costs the compositor a layer on every frame).
+  _drawMarks() {
+    const layers = this.layers.filter((l) => l._view && l.hasMarks());
+    this.marks.style.display = layers.length ? "" : "none";
+    if (!layers.length) return;
+    const ctx = layers[0]._prepare(this.marks);
+    for (const layer of layers) layer._drawMarks(ctx);
   },
 };
 

@@ -183,6 +183,30 @@ def test_flash_blinks_without_redrawing_the_layer_and_stops(open_window, qtbot):
     assert js(qtbot, window, "window.layerDraws") == 0  # only the small marks canvas was redrawn
 
 
+def test_rings_and_halos_of_every_layer_go_straight_into_the_one_marks_canvas(open_window, qtbot):
+    """A canvas of marks per layer cost a full-screen allocation each, and the garbage collection
+    it prompted, the first time anything was ringed: the live map's longest page stall. The one
+    marks canvas is sized with the points' canvas, so the first ring allocates no canvas at all."""
+    window, _ = open_window()
+    zoom_to(qtbot, window, 16)
+    js(qtbot, window, "(gridsightMap.map.setView([gridsightMap.point('cameras', 'C1').lat,"
+                      " gridsightMap.point('cameras', 'C1').lng], 16, {animate: false}), 0)")
+    wait_for_page(qtbot, window, "gridsightMap.pointCanvas.drawn()", True)
+    js(qtbot, window, "(window.resizedCanvases = [], (() => {"
+                      " const width = Object.getOwnPropertyDescriptor(HTMLCanvasElement.prototype, 'width');"
+                      " Object.defineProperty(HTMLCanvasElement.prototype, 'width', {configurable: true, get: width.get,"
+                      "  set(value) { window.resizedCanvases.push(this); width.set.call(this, value); }});"
+                      " })(), 0)")
+    window.map.highlight("cameras", ["C1"])
+    window.map.flash("incidents", ["T-3"], seconds=30)
+    ring = {"layer": "cameras", "id": "C1", "dx": 4}
+    qtbot.waitUntil(lambda: js(qtbot, window, RING_PIXEL % ring)[:3] == pytest.approx([0x34, 0xe2, 0xff], abs=16),
+                    timeout=3_000)
+    wait_for_page(qtbot, window, "gridsightMap.flashing('incidents')", ["T-3"])
+    wait_for_page(qtbot, window, "gridsightMap.pointCanvas.drawn()", True)
+    assert js(qtbot, window, "window.resizedCanvases.length") == 0  # the marks' canvas had the points' size already
+
+
 def test_cameras_cluster_when_zoomed_out_and_split_when_zoomed_in(open_window, qtbot):
     window, _ = open_window()
     zoom_to(qtbot, window, 11)
