@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QLineEdit,
+    QListView,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
@@ -163,6 +164,13 @@ def _cell(text: str, align_right: bool = False) -> QTableWidgetItem:
     return item
 
 
+def _wrap_entries(entries: QListWidget) -> None:
+    """Long entries wrap onto more lines of a narrow dock instead of scrolling it sideways."""
+    entries.setWordWrap(True)
+    entries.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    entries.setResizeMode(QListView.ResizeMode.Adjust)  # wrap again when the dock is resized
+
+
 def _table(headers: list[str]) -> QTableWidget:
     table = QTableWidget(0, len(headers))
     table.setHorizontalHeaderLabels(headers)
@@ -194,6 +202,7 @@ class FeedbackPanel(QWidget):
         self.table.setTextElideMode(Qt.TextElideMode.ElideLeft)
         self.warnings = QListWidget(objectName="editorWarnings")
         self.warnings.setMaximumHeight(140)
+        _wrap_entries(self.warnings)
         self.apply_import = QPushButton(self.tr("Apply the imported layout"))
         self.discard_import = QPushButton(self.tr("Discard"))
         self.apply_import.clicked.connect(self.importApplied)
@@ -272,8 +281,25 @@ class FeedbackPanel(QWidget):
         if issue.kind in limits:
             return f"{code}: " + limits[issue.kind].format(issue.value, issue.limit)
         if issue.kind in rules:
-            return f"{code}: {rules[issue.kind]} ({issue.message})"
+            facts = self._facts(issue)
+            return f"{code}: {rules[issue.kind]}" + (f" ({facts})" if facts else "")
         return f"{code}: {issue.message}"
+
+    def _facts(self, issue) -> str:
+        """A broken rule's numbers and neighbours (Issue.details) in the UI language; nothing for
+        the rules whose name says it all, or an issue without details (the English message is
+        in the tooltip)."""
+        details = issue.details
+        templates = {
+            "overlap": self.tr("{area_m2:,.1f} m² over {other}"),
+            "outside_parent": self.tr("{area_m2:,.1f} m² outside {parent}"),
+            "gap": self.tr("{area_m2:,.1f} m² in no grid"),
+            "level_mismatch": self.tr("level {level} under {parent} of level {parent_level}"),
+            "missing_parent": self.tr("parent code {parent}") if "parent" in details
+            else self.tr("only level {top_level} may have none"),
+        }
+        template = templates.get(issue.kind)
+        return template.format(**details) if template and details else ""
 
     def explain(self, outcome: Outcome) -> str:
         """Why an outcome failed, in the UI language; a store's or a file's error has no reason
@@ -411,46 +437,56 @@ class AttributesForm(QGroupBox):
 
 
 class HistoryPanel(QWidget):
-    """Saved change-sets, newest first: pick one to see old vs new boundaries; roll it back."""
+    """Saved change-sets, newest first: pick one to see old vs new boundaries; roll it back.
+    Each is an entry of a few wrapped lines (number, time and analyst; what and how many grids;
+    why), readable in the narrow dock where a table's six columns scrolled sideways."""
 
     chosen = Signal(int)
     rollbackRequested = Signal(int)
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.table = _table([self.tr("No."), self.tr("When"), self.tr("Who"), self.tr("Operation"),
-                             self.tr("Grids"), self.tr("Why")])
-        self.table.itemSelectionChanged.connect(self._on_chosen)
+        self.entries = QListWidget()
+        self.entries.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        _wrap_entries(self.entries)
+        self.entries.setSpacing(2)
+        self.entries.itemSelectionChanged.connect(self._on_chosen)
         self.rollback = QPushButton(self.tr("Roll back this change…"))
         self.rollback.setEnabled(False)
         self.rollback.clicked.connect(lambda: self.rollbackRequested.emit(self.current()))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(self.table, 1)
+        layout.addWidget(self.entries, 1)
         layout.addWidget(self.rollback)
 
     def show_changesets(self, table: pd.DataFrame, label=str) -> None:
         """Change-sets, with `label` naming an operation in the UI language."""
-        self.table.setRowCount(len(table))
-        for r, row in enumerate(table.itertuples()):
-            self.table.setItem(r, 0, _cell(str(row.changeset_id), True))
-            self.table.setItem(r, 1, _cell(str(row.at).replace("T", " ").rstrip("Z")))
-            self.table.setItem(r, 2, _cell(row.by))
+        self.entries.clear()
+        for row in table.itertuples():
+            when = str(row.at).replace("T", " ").rstrip("Z")[:16]  # to the minute; the tooltip has the seconds
             operation = "、".join(label(op) for op in row.operation.split(", ")) if pd.isna(row.rolls_back) \
                 else self.tr("rollback of {0}").format(row.rolls_back)
-            self.table.setItem(r, 3, _cell(operation))
-            self.table.setItem(r, 4, _cell(str(row.grids), True))
-            self.table.setItem(r, 5, _cell(row.why))
+            lines = [f"#{row.changeset_id}  {when}  {row.by}",
+                     self.tr("{0} · {1} grids").format(operation, row.grids)]
+            if row.why:
+                lines.append(self.tr("Why: {0}").format(row.why))
+            item = QListWidgetItem("\n".join(lines))
+            item.setData(Qt.ItemDataRole.UserRole, int(row.changeset_id))
+            item.setToolTip("\n".join([str(row.at), *lines[1:]]))
+            self.entries.addItem(item)
         self.rollback.setEnabled(False)
 
+    def count(self) -> int:
+        return self.entries.count()
+
     def current(self) -> int:
-        rows = self.table.selectionModel().selectedRows()
-        return int(self.table.item(rows[0].row(), 0).text()) if rows else -1
+        items = self.entries.selectedItems()
+        return items[0].data(Qt.ItemDataRole.UserRole) if items else -1
 
     def select_changeset(self, changeset_id: int) -> bool:
-        for r in range(self.table.rowCount()):
-            if self.table.item(r, 0).text() == str(changeset_id):
-                self.table.selectRow(r)
+        for r in range(self.entries.count()):
+            if self.entries.item(r).data(Qt.ItemDataRole.UserRole) == changeset_id:
+                self.entries.setCurrentRow(r)
                 return True
         return False
 

@@ -428,13 +428,14 @@ class Issue:
 
     code: str | None
     kind: str
-    message: str  # English, for logs and the CLI; the editor words it from kind, value and limit
+    message: str  # English, for logs and the CLI; the editor words it from kind, value, limit and details
     value: float | None = None
     limit: float | None = None
+    details: dict = field(default_factory=dict, compare=False)  # Problem.details
 
     @classmethod
     def of(cls, problem: Problem) -> Issue:
-        return cls(problem.code, problem.kind, problem.message)
+        return cls(problem.code, problem.kind, problem.message, details=problem.details)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ result pieces are projected to an equal-area projection to measure them in m².
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -58,9 +58,12 @@ class Problem:
     kind: str  # one of PROBLEM_KINDS
     code: str | None
     fid: int | None
-    message: str
+    message: str  # English, for logs and the command line
     lon: float | None = None
     lat: float | None = None
+    # The message's facts by name (other, parent, area_m2, level, parent_level), for a UI to word
+    # them in its own language.
+    details: dict = field(default_factory=dict, compare=False)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -156,14 +159,14 @@ class _Hierarchy:
         code = self.codes[row]
         return code if code is not None else f"fid {self.fids[row]}"
 
-    def problem(self, kind: str, row: int, message: str, where=None) -> Problem:
+    def problem(self, kind: str, row: int, message: str, where=None, **details) -> Problem:
         lon = lat = None
         if where is not None and not shapely.is_empty(where):
             point = shapely.point_on_surface(where if where.is_valid else shapely.make_valid(where))
             lon, lat = round(point.x, 7), round(point.y, 7)
         fid = self.fids[row]
         return Problem(
-            kind, self.codes[row], None if pd.isna(fid) else int(fid), message, lon, lat
+            kind, self.codes[row], None if pd.isna(fid) else int(fid), message, lon, lat, details
         )
 
     def sibling_pairs(self, geoms: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -260,8 +263,8 @@ def _attribute_problems(h: _Hierarchy, usable: np.ndarray) -> list[Problem]:
 
     problems = []
 
-    def report(kind: str, mask: np.ndarray, message) -> None:
-        problems.extend(h.problem(kind, row, message(row), where[row]) for row in np.flatnonzero(mask))
+    def report(kind: str, mask: np.ndarray, message, details=lambda row: {}) -> None:
+        problems.extend(h.problem(kind, row, message(row), where[row], **details(row)) for row in np.flatnonzero(mask))
 
     report("missing_code", ~has_code, lambda row: "feature has no code")
     report(
@@ -274,16 +277,19 @@ def _attribute_problems(h: _Hierarchy, usable: np.ndarray) -> list[Problem]:
         "missing_parent",
         has_parent_code & ~parent_found,
         lambda row: f"parent {h.parent_codes[row]} is not in the file",
+        lambda row: {"parent": h.parent_codes[row]},
     )
     report(
         "missing_parent",
         ~has_parent_code & (h.levels > top_level),
         lambda row: f"level {h.levels[row]:.0f} feature has no parent; only level {top_level:.0f} may be top level",
+        lambda row: {"level": int(h.levels[row]), "top_level": int(top_level)},
     )
     report(
         "level_mismatch",
         parent_found & has_level & np.isfinite(parent_levels) & (h.levels != parent_levels + 1),
         lambda row: f"level {h.levels[row]:.0f} under parent {h.parent_codes[row]} of level {parent_levels[row]:.0f}",
+        lambda row: {"level": int(h.levels[row]), "parent": h.parent_codes[row], "parent_level": int(parent_levels[row])},
     )
     return problems
 
@@ -305,7 +311,7 @@ def _topology_problems(h: _Hierarchy, usable: np.ndarray, tolerance_m2: float) -
     areas = meter.area(overlaps)
     for i in np.flatnonzero(areas > tolerance_m2):
         message = f"overlaps {h.label(b[i])} (fid {h.fids[b[i]]}) by {areas[i]:.1f} m²"
-        problems.append(h.problem("overlap", a[i], message, overlaps[i]))
+        problems.append(h.problem("overlap", a[i], message, overlaps[i], other=h.label(b[i]), area_m2=float(areas[i])))
 
     children, parents = h.with_parents(rows, usable)
     outside = shapely.difference(geoms[children], geoms[parents])
@@ -313,7 +319,8 @@ def _topology_problems(h: _Hierarchy, usable: np.ndarray, tolerance_m2: float) -
     for i in np.flatnonzero(areas > tolerance_m2):
         row = children[i]
         message = f"{areas[i]:.1f} m² lies outside parent {h.parent_codes[row]}"
-        problems.append(h.problem("outside_parent", row, message, outside[i]))
+        problems.append(h.problem("outside_parent", row, message, outside[i], parent=h.parent_codes[row],
+                                  area_m2=float(areas[i])))
 
     groups = h.children_by_parent(rows, usable)
     parents = np.fromiter(groups, dtype=int, count=len(groups))
@@ -322,7 +329,7 @@ def _topology_problems(h: _Hierarchy, usable: np.ndarray, tolerance_m2: float) -
     areas = meter.area(gaps)
     for i in np.flatnonzero(areas > tolerance_m2):
         message = f"{areas[i]:.1f} m² not covered by any child"
-        problems.append(h.problem("gap", parents[owner[i]], message, gaps[i]))
+        problems.append(h.problem("gap", parents[owner[i]], message, gaps[i], area_m2=float(areas[i])))
     return problems
 
 

@@ -661,6 +661,30 @@
         <translation>网格之间留有空隙</translation>
     </message>
     <message>
+        <source>{area_m2:,.1f} m² over {other}</source>
+        <translation>与 {other} 重叠 {area_m2:,.1f} m²</translation>
+    </message>
+    <message>
+        <source>{area_m2:,.1f} m² outside {parent}</source>
+        <translation>{area_m2:,.1f} m² 超出上级 {parent}</translation>
+    </message>
+    <message>
+        <source>{area_m2:,.1f} m² in no grid</source>
+        <translation>{area_m2:,.1f} m² 未划入任何网格</translation>
+    </message>
+    <message>
+        <source>level {level} under {parent} of level {parent_level}</source>
+        <translation>{level} 级网格挂在 {parent}（{parent_level} 级）之下</translation>
+    </message>
+    <message>
+        <source>parent code {parent}</source>
+        <translation>上级编码 {parent}</translation>
+    </message>
+    <message>
+        <source>only level {top_level} may have none</source>
+        <translation>只有 {top_level} 级网格可以没有上级</translation>
+    </message>
+    <message>
         <source>there is no grid {code}</source>
         <translation>不存在网格 {code}</translation>
     </message>
@@ -812,36 +836,20 @@
 <context>
     <name>HistoryPanel</name>
     <message>
-        <source>No.</source>
-        <translation>编号</translation>
-    </message>
-    <message>
-        <source>When</source>
-        <translation>时间</translation>
-    </message>
-    <message>
-        <source>Who</source>
-        <translation>操作人</translation>
-    </message>
-    <message>
-        <source>Operation</source>
-        <translation>操作</translation>
-    </message>
-    <message>
-        <source>Grids</source>
-        <translation>网格数</translation>
-    </message>
-    <message>
-        <source>Why</source>
-        <translation>原因</translation>
-    </message>
-    <message>
         <source>Roll back this change…</source>
         <translation>回滚此变更…</translation>
     </message>
     <message>
         <source>rollback of {0}</source>
         <translation>回滚 #{0}</translation>
+    </message>
+    <message>
+        <source>{0} · {1} grids</source>
+        <translation>{0} · {1} 个网格</translation>
+    </message>
+    <message>
+        <source>Why: {0}</source>
+        <translation>原因：{0}</translation>
     </message>
 </context>
 <context>

@@ -7,6 +7,8 @@ import json
 import re
 from string import Formatter
 
+import geopandas as gpd
+import pandas as pd
 import pytest
 import shapely
 from PySide6.QtCore import Qt
@@ -14,7 +16,7 @@ from PySide6.QtTest import QTest
 
 from console import cli, editor_model
 from console.app import application
-from console.editor import EditorWindow, FeedbackPanel
+from console.editor import EditorWindow, FeedbackPanel, HistoryPanel
 from data import gridversions
 from data.store import Store
 from gis import editing
@@ -147,13 +149,37 @@ def test_merge_save_and_roll_back(qtbot, open_editor, store):
     assert window.save("two small grids make one").ok
     assert "T0V0G1" not in stored_codes(store)
     assert store.query("SELECT grid_code FROM responders WHERE responder_id = 'R3'") == [("T0V0G0",)]
-    assert window.history.table.rowCount() == 1 and not window.windowTitle().endswith("*")
+    assert window.history.count() == 1 and not window.windowTitle().endswith("*")
     assert window.history.select_changeset(1)
     assert state(qtbot, window)["overlays"]["diff"] == 3  # G0 before, G1 before, G0 after
     assert window.rollback(1, "the village objected").ok
     assert "T0V0G1" in stored_codes(store) and "T0V0G1" in state(qtbot, window)["codes"]
     assert store.query("SELECT grid_code FROM responders WHERE responder_id = 'R3'") == [("T0V0G1",)]
-    assert window.history.table.rowCount() == 2
+    assert window.history.count() == 2
+
+
+def test_the_history_reads_in_its_narrow_dock_without_scrolling_sideways(qtbot):
+    application("zh_CN", headless=True)
+    panel = HistoryPanel()
+    qtbot.addWidget(panel)
+    panel.resize(250, 400)
+    panel.show()
+    why = "村委会提出两个网格的户数不均衡，按街道重新划分，并把新建小区并入相邻网格"
+    panel.show_changesets(pd.DataFrame([
+        {"changeset_id": 2, "at": "2026-11-23T23:05:41Z", "by": "analyst", "why": why,
+         "operation": "move_vertex, merge", "rolls_back": None, "grids": 3},
+        {"changeset_id": 1, "at": "2026-11-23T23:00:39Z", "by": "analyst", "why": "",
+         "operation": "split", "rolls_back": None, "grids": 2},
+    ]), label=str.upper)
+    newest = panel.entries.item(0)
+    qtbot.waitUntil(lambda: panel.entries.visualItemRect(newest).height() > 0)
+    assert newest.text().splitlines()[0] == "#2  2026-11-23 23:05  analyst"
+    assert "MOVE_VERTEX、MERGE" in newest.text() and why in newest.text()
+    assert "2026-11-23T23:05:41Z" in newest.toolTip()
+    # The long why wraps onto more lines of the entry instead of widening it.
+    assert panel.entries.visualItemRect(newest).height() >= 2 * panel.entries.visualItemRect(panel.entries.item(1)).height()
+    assert panel.entries.visualItemRect(newest).width() <= panel.entries.viewport().width()
+    assert panel.select_changeset(1) and panel.current() == 1 and panel.rollback.isEnabled()
 
 
 def test_draw_a_new_grid_inside_the_village(qtbot, open_editor):
@@ -384,6 +410,35 @@ def test_every_broken_rule_has_chinese_words(qtbot):
     qtbot.addWidget(panel)
     for kind in PROBLEM_KINDS:
         assert re.match(r"G1: [\u4e00-\u9fff]", panel.describe(editing.Issue("G1", kind, "english words"))), kind
+
+
+def test_a_broken_rules_numbers_and_neighbours_show_in_chinese(qtbot):
+    application("zh_CN", headless=True)
+    panel = FeedbackPanel()
+    qtbot.addWidget(panel)
+    square = shapely.box(114.0, 30.0, 114.02, 30.02)
+    grids = gpd.GeoDataFrame({
+        "code": ["T", "TA", "TB", "TC", "TD", "X"], "name": list("PABCDX"), "level": [1, 2, 2, 2, 3, 2],
+        "parent_code": [None, "T", "T", "T", "Q", None],
+    }, geometry=[square, shapely.box(114.0, 30.0, 114.011, 30.02), shapely.box(114.01, 30.0, 114.018, 30.02),
+                 shapely.box(114.019, 30.0, 114.025, 30.001), shapely.box(115.0, 30.0, 115.01, 30.01),
+                 shapely.box(115.1, 30.0, 115.11, 30.01)], crs="EPSG:4326")
+    issues = [editing.Issue.of(problem) for problem in validate(grids)]
+    shown = {(issue.kind, issue.code): panel.describe(issue) for issue in issues}
+    assert {"overlap", "outside_parent", "gap", "missing_parent"} <= {kind for kind, _ in shown}
+    for text in shown.values():
+        assert not re.search("[A-Za-z]", re.sub(r"\b(T[A-D]?|X|Q)\b|m²", "", text)), text  # only codes and m²
+    overlap = shown[("overlap", "TA")]
+    assert "TB" in overlap and re.search(r"\d[\d,]*\.\d m²", overlap)
+    assert "Q" in shown[("missing_parent", "TD")]
+    panel.resize(250, 400)  # a narrow dock: the warnings wrap instead of scrolling sideways
+    panel.show()
+    panel.show_workload([], [], issues)
+    def rects():
+        return [panel.warnings.visualItemRect(panel.warnings.item(i)) for i in range(panel.warnings.count())]
+
+    qtbot.waitUntil(lambda: all(rect.height() > 0 for rect in rects()))
+    assert max(rect.right() for rect in rects()) <= panel.warnings.viewport().width()
 
 
 @pytest.fixture

@@ -128,6 +128,8 @@ def test_sibling_overlap_above_tolerance_is_reported_with_both_codes():
     assert problem.kind == "overlap" and problem.code == "T1V1G1"
     assert "T1V1G2" in problem.message and "fid 103" in problem.message
     assert 114.01 < problem.lon < 114.01 + STRIP
+    assert problem.details["other"] == "T1V1G2"  # the facts by name, for a UI to word them
+    assert f"{problem.details['area_m2']:.1f} m²" in problem.message and 40_000 < problem.details["area_m2"] < 50_000
 
 
 def test_overlap_below_tolerance_is_ignored():
