@@ -124,8 +124,9 @@ def test_validate_json_lists_problems(capsys, broken_file):
     report = json.loads(out)
     assert code == 1 and report["valid"] is False and report["features"] == 18
     [problem] = report["problems"]
-    assert set(problem) == {"kind", "code", "fid", "message", "lon", "lat"}
+    assert set(problem) == {"kind", "code", "fid", "message", "lon", "lat", "details"}
     assert (problem["kind"], problem["code"], problem["fid"]) == ("overlap", FIRST_GRID, 2)
+    assert problem["details"]["other"] == SECOND_GRID and f"{problem['details']['area_m2']:.1f} m²" in problem["message"]
 
 
 def test_validate_tolerance_option(capsys, sliver_file):
