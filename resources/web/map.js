@@ -1318,7 +1318,14 @@ function onFinish(boundsJson) {
     layerControl.addOverlay(layer, title);
   }
   layerControl.addTo(map);
-  whenPainted(() => bridge.layersDrawn(JSON.stringify(drawnCounts)));
+  whenPainted(() => {
+    // What loading left (the layers' messages, canvases' memory) is collected now, while the map
+    // is shown for the first time; left to V8, the growth of its external memory set off a whole-
+    // heap collection in the first second of live updates, on top of the selection's redraw
+    // (40-60 ms of the page). `gc` is there when the console starts Chromium (PAGE_JS_FLAGS).
+    window.gc?.();
+    bridge.layersDrawn(JSON.stringify(drawnCounts));
+  });
 }
 
 // -- Python's commands (MapView.fill_grids, show_heat, highlight, flash, focus, show_overlay) --

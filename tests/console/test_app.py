@@ -245,8 +245,8 @@ def test_a_ui_thread_priority_the_system_refuses_is_left_as_it_was(monkeypatch):
 
 
 @pytest.mark.parametrize("given, expected", [
-    ("", f"--js-flags={PAGE_JS_FLAGS}"),
-    ("--enable-logging", f"--enable-logging --js-flags={PAGE_JS_FLAGS}"),
+    ("", f'--js-flags="{PAGE_JS_FLAGS}"'),
+    ("--enable-logging", f'--enable-logging --js-flags="{PAGE_JS_FLAGS}"'),
     ("--js-flags=--trace-gc", "--js-flags=--trace-gc"),  # V8 flags given by someone else go as given
 ])
 def test_the_page_runs_without_v8s_memory_reducer_unless_told_otherwise(monkeypatch, given, expected):

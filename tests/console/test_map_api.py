@@ -207,6 +207,12 @@ def test_rings_and_halos_of_every_layer_go_straight_into_the_one_marks_canvas(op
     assert js(qtbot, window, "window.resizedCanvases.length") == 0  # the marks' canvas had the points' size already
 
 
+def test_the_page_can_collect_what_loading_left_once_drawn(open_window, qtbot):
+    """PAGE_JS_FLAGS reach V8 (quoted, both of them): `gc` is there for map.js's onFinish."""
+    window, _ = open_window()
+    assert js(qtbot, window, "typeof gc") == "function"
+
+
 def test_cameras_cluster_when_zoomed_out_and_split_when_zoomed_in(open_window, qtbot):
     window, _ = open_window()
     zoom_to(qtbot, window, 11)
