@@ -119,9 +119,9 @@ const pointLayers = {}; // name -> PointCloud
 // (Python addresses moves by it); a removed point is only hidden. The points' canvas is off the
 // page: pointCanvas composes every layer's into the one it shows. Highlight rings and blinking
 // halos are few: pointCanvas draws every layer's straight into a second shown canvas, alone at
-// the blink rate. With `clusterBelowZoom`,
-// points gather into counted clusters of screen cells when zoomed out; the cells are computed
-// once per zoom level in world pixels, so that panning reuses them.
+// the blink rate. With `clusterBelowZoom`, points gather into counted clusters of screen cells
+// when zoomed out; the cells are computed once per zoom level in world pixels, so that panning
+// reuses them.
 // A canvas's 2D context. Chromium records canvas drawing and rasterises it when the frame is
 // painted, so a time box around drawing would see only the recording; `flush` rasterises what
 // is recorded now (reading a pixel back does), so that the clock sees the real cost and a frame
