@@ -476,9 +476,6 @@ class HistoryPanel(QWidget):
             self.entries.addItem(item)
         self.rollback.setEnabled(False)
 
-    def count(self) -> int:
-        return self.entries.count()
-
     def current(self) -> int:
         items = self.entries.selectedItems()
         return items[0].data(Qt.ItemDataRole.UserRole) if items else -1

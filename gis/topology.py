@@ -310,8 +310,9 @@ def _topology_problems(h: _Hierarchy, usable: np.ndarray, tolerance_m2: float) -
     overlaps = shapely.intersection(geoms[a], geoms[b])
     areas = meter.area(overlaps)
     for i in np.flatnonzero(areas > tolerance_m2):
-        message = f"overlaps {h.label(b[i])} (fid {h.fids[b[i]]}) by {areas[i]:.1f} m²"
-        problems.append(h.problem("overlap", a[i], message, overlaps[i], other=h.label(b[i]), area_m2=float(areas[i])))
+        other = h.label(b[i])
+        message = f"overlaps {other} (fid {h.fids[b[i]]}) by {areas[i]:.1f} m²"
+        problems.append(h.problem("overlap", a[i], message, overlaps[i], other=other, area_m2=float(areas[i])))
 
     children, parents = h.with_parents(rows, usable)
     outside = shapely.difference(geoms[children], geoms[parents])

@@ -149,13 +149,13 @@ def test_merge_save_and_roll_back(qtbot, open_editor, store):
     assert window.save("two small grids make one").ok
     assert "T0V0G1" not in stored_codes(store)
     assert store.query("SELECT grid_code FROM responders WHERE responder_id = 'R3'") == [("T0V0G0",)]
-    assert window.history.count() == 1 and not window.windowTitle().endswith("*")
+    assert window.history.entries.count() == 1 and not window.windowTitle().endswith("*")
     assert window.history.select_changeset(1)
     assert state(qtbot, window)["overlays"]["diff"] == 3  # G0 before, G1 before, G0 after
     assert window.rollback(1, "the village objected").ok
     assert "T0V0G1" in stored_codes(store) and "T0V0G1" in state(qtbot, window)["codes"]
     assert store.query("SELECT grid_code FROM responders WHERE responder_id = 'R3'") == [("T0V0G1",)]
-    assert window.history.count() == 2
+    assert window.history.entries.count() == 2
 
 
 def test_the_history_reads_in_its_narrow_dock_without_scrolling_sideways(qtbot):
