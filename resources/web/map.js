@@ -722,45 +722,35 @@ function ringsOf(geometry) {
   }
 }
 
-const ShapeCloud = L.Layer.extend({
+// The coordinates of many features, once: every vertex in one typed array in Web Mercator at zoom
+// 0, each feature's rings and box by its number. ShapeClouds draw from it; several may share one
+// (a grid level's outlines and its fill), each drawing its own features in its own styles.
+class ShapeGeometry {
+  static built = 0; // how many, for tests: a restyle builds none
 
-  initialize(features, styleOf, options) {
-    L.setOptions(this, options);
-    const styles = [];
-    const numbers = new Map();
-    const styleNumber = features.map((f) => {
-      // Polygons are filled (when the style has a fill colour), lines only stroked.
-      const style = { ...styleOf(f.properties || {}), area: /Polygon/.test(f.geometry?.type) };
-      const key = JSON.stringify(style);
-      if (!numbers.has(key)) { numbers.set(key, styles.length); styles.push(style); }
-      return numbers.get(key);
-    });
-    // Features grouped by style, in style order: one canvas path per style.
-    const order = features.map((_, i) => i).sort((a, b) => styleNumber[a] - styleNumber[b]);
+  constructor(features) {
+    ShapeGeometry.built += 1;
     let vertices = 0;
     let rings = 0;
     for (const f of features) for (const ring of ringsOf(f.geometry)) { vertices += ring.length; rings += 1; }
-    this._xy = new Float64Array(2 * vertices);
-    this._ringStart = new Int32Array(rings + 1);
-    this._featureRing = new Int32Array(features.length + 1);
-    this._box = new Float64Array(4 * features.length); // min x, min y, max x, max y at zoom 0
-    this._styleStart = new Int32Array(styles.length + 1);
-    this._props = [];
+    this.xy = new Float64Array(2 * vertices);
+    this.ringStart = new Int32Array(rings + 1);
+    this.featureRing = new Int32Array(features.length + 1);
+    this.box = new Float64Array(4 * features.length); // min x, min y, max x, max y
+    this.area = features.map((f) => /Polygon/.test(f.geometry?.type)); // polygons may be filled, lines not
+    this.props = features.map((f) => f.properties || {});
     let v = 0;
     let r = 0;
-    order.forEach((i, k) => {
-      const f = features[i];
-      this._props.push(f.properties || {});
-      this._featureRing[k] = r;
-      this._styleStart[styleNumber[i] + 1] = k + 1;
+    features.forEach((f, i) => {
+      this.featureRing[i] = r;
       let [x0, y0, x1, y1] = [Infinity, Infinity, -Infinity, -Infinity];
       for (const ring of ringsOf(f.geometry)) {
-        this._ringStart[r] = v;
+        this.ringStart[r] = v;
         for (const [lng, lat] of ring) {
           const x = mercatorX(lng);
           const y = mercatorY(lat);
-          this._xy[2 * v] = x;
-          this._xy[2 * v + 1] = y;
+          this.xy[2 * v] = x;
+          this.xy[2 * v + 1] = y;
           v += 1;
           if (x < x0) x0 = x;
           if (x > x1) x1 = x;
@@ -769,13 +759,46 @@ const ShapeCloud = L.Layer.extend({
         }
         r += 1;
       }
-      this._box.set([x0, y0, x1, y1], 4 * k);
+      this.box.set([x0, y0, x1, y1], 4 * i);
     });
-    this._ringStart[r] = v;
-    this._featureRing[features.length] = r;
+    this.ringStart[r] = v;
+    this.featureRing[features.length] = r;
+  }
+}
+
+const ShapeCloud = L.Layer.extend({
+
+  // `source`: GeoJSON features, or a ShapeGeometry to share; `options.only`: the numbers of the
+  // features to draw (all by default).
+  initialize(source, styleOf, options) {
+    L.setOptions(this, options);
+    this.geometry = source instanceof ShapeGeometry ? source : new ShapeGeometry(source);
+    this.restyle(styleOf, options.only);
+    this._drawn = 0; // features drawn last time
+  },
+
+  // New styles (and features to draw) over the same geometry: no coordinate is read again.
+  // Features are drawn grouped by style, in style order: one canvas path per style.
+  restyle(styleOf, only) {
+    const { props, area } = this.geometry;
+    const drawn = only ?? props.map((_, i) => i);
+    const styles = [];
+    const numbers = new Map();
+    const styleNumber = new Int32Array(props.length);
+    for (const i of drawn) {
+      const style = { ...styleOf(props[i]), area: area[i] };
+      const key = JSON.stringify(style);
+      if (!numbers.has(key)) { numbers.set(key, styles.length); styles.push(style); }
+      styleNumber[i] = numbers.get(key);
+    }
+    this._order = Int32Array.from(drawn).sort((a, b) => styleNumber[a] - styleNumber[b] || a - b);
+    this._styleStart = new Int32Array(styles.length + 1);
+    this._order.forEach((i, k) => { this._styleStart[styleNumber[i] + 1] = k + 1; });
     for (let s = 1; s <= styles.length; s += 1) this._styleStart[s] = Math.max(this._styleStart[s], this._styleStart[s - 1]);
     this._styles = styles;
-    this._drawn = 0; // features drawn last time
+    this._props = Array.from(this._order, (i) => props[i]);
+    if (this._map) this.redraw();
+    return this;
   },
 
   count() { return this._props.length; },
@@ -802,8 +825,7 @@ const ShapeCloud = L.Layer.extend({
   // returns the budget left (0: not finished, carry on next frame).
   _drawPart(ctx, view, job, budget) {
     const { zoom, scale, ox, oy, width, height } = view;
-    const xy = this._xy;
-    const box = this._box;
+    const { xy, box, featureRing, ringStart } = this.geometry;
     for (; job.s < this._styles.length && budget > 0; job.s += 1, job.k = this._styleStart[job.s]) {
       const style = this._styles[job.s];
       if (style.minZoom !== undefined && zoom < style.minZoom) continue;
@@ -812,7 +834,7 @@ const ShapeCloud = L.Layer.extend({
       ctx.beginPath();
       const end = this._styleStart[job.s + 1];
       for (; job.k < end && budget > 0; job.k += 1) {
-        const k = job.k;
+        const k = this._order[job.k];
         const x0 = box[4 * k] * scale - ox;
         const y0 = box[4 * k + 1] * scale - oy;
         const x1 = box[4 * k + 2] * scale - ox;
@@ -820,9 +842,9 @@ const ShapeCloud = L.Layer.extend({
         if (x1 < 0 || x0 > width || y1 < 0 || y0 > height) continue;
         this._drawn += 1;
         if (fill) budget -= ((Math.min(x1, width) - Math.max(x0, 0)) * (Math.min(y1, height) - Math.max(y0, 0))) / FILL_PX_PER_VERTEX;
-        for (let r = this._featureRing[k]; r < this._featureRing[k + 1]; r += 1) {
-          const first = this._ringStart[r];
-          const last = this._ringStart[r + 1] - 1;
+        for (let r = featureRing[k]; r < featureRing[k + 1]; r += 1) {
+          const first = ringStart[r];
+          const last = ringStart[r + 1] - 1;
           budget -= last - first + 1;
           let px = xy[2 * first] * scale - ox;
           let py = xy[2 * first + 1] * scale - oy;
@@ -863,10 +885,14 @@ const ShapeCloud = L.Layer.extend({
 // One canvas, not one per layer: in software rendering each full-screen canvas costs the
 // compositor a layer to blend on every frame. It draws in parts while the frame is young (see
 // SHAPE_FRAME_MS) and the rest on the next frames, so that neither the script nor the rasteriser
-// holds the page for long.
+// holds the page for long. It draws into a hidden twin and shows that once complete (the last
+// drawing stays on screen meanwhile, in place on the map): a shown canvas changed in a frame is
+// copied for the compositor at that frame's commit, and each part's copy of a full-screen canvas
+// cost the page 1-2 ms, up to 20 ms when it needed new memory.
 const shapeCanvas = {
   layers: [],
-  canvas: null,
+  canvas: null, // shown
+  back: null, // drawn into, hidden
   frame: null,
   waited: false, // left the last frame to the points (frameTaken)
   job: null, // {view, layer (index), part: {s, k}}
@@ -875,6 +901,9 @@ const shapeCanvas = {
     if (!this.canvas) {
       map.createPane("shapes").style.zIndex = PANES.water;
       this.canvas = L.DomUtil.create("canvas", "leaflet-zoom-hide shape-cloud", map.getPane("shapes"));
+      this.back = L.DomUtil.create("canvas", "leaflet-zoom-hide shape-cloud", map.getPane("shapes"));
+      this.canvas.style.display = "none";
+      this.back.style.display = "none";
       map.on("moveend zoomend resize viewreset", () => this.redraw());
     }
     this.layers.push(layer);
@@ -900,7 +929,8 @@ const shapeCanvas = {
 
   drawn() { return this.job === null && this.frame === null; },
 
-  // One part at least, more while the frame (which the points may have begun) is young.
+  // One part at least, more while the frame (which the points may have begun) is young; the
+  // drawing is shown when complete.
   _draw(frameStart) {
     if (!this.canvas) return;
     if (frameTaken(this, frameStart, SHAPE_FRAME_MS)) {
@@ -909,7 +939,7 @@ const shapeCanvas = {
     }
     if (!this.job) this.job = { view: this._start(), layer: 0, part: null };
     const { job } = this;
-    const ctx = context2d(this.canvas);
+    const ctx = context2d(this.back);
     do {
       let budget = SHAPE_PART_VERTICES;
       while (job.layer < this.layers.length && budget > 0) {
@@ -928,19 +958,22 @@ const shapeCanvas = {
     } while (job.layer < this.layers.length && performance.now() - frameStart < SHAPE_FRAME_MS);
     if (job.layer < this.layers.length) {
       this._schedule();
-    } else {
-      this.job = null;
+      return;
     }
+    this.job = null;
+    [this.canvas, this.back] = [this.back, this.canvas];
+    this.canvas.style.display = "";
+    this.back.style.display = "none";
   },
 
-  // The canvas fitted to the view (plus padding) and cleared; the view's projection.
+  // The hidden canvas fitted to the view (plus padding) and cleared; the view's projection.
   _start() {
     const size = map.getSize();
     const pad = size.multiplyBy(SHAPE_PADDING).round();
     const width = size.x + 2 * pad.x;
     const height = size.y + 2 * pad.y;
     const offset = map.containerPointToLayerPoint([-pad.x, -pad.y]).round();
-    fitCanvas(this.canvas, offset, width, height, window.devicePixelRatio || 1);
+    fitCanvas(this.back, offset, width, height, window.devicePixelRatio || 1);
     const zoom = map.getZoom();
     const origin = map.getPixelBounds().min.subtract(pad);
     return { zoom, scale: 2 ** zoom, ox: origin.x, oy: origin.y, width, height };
@@ -1160,9 +1193,9 @@ const GridLabels = L.Layer.extend({
 });
 
 // Grids: one overlay per level, each with its labels.
-const gridFeatures = {}; // level -> features, for fills
+const gridShapes = {}; // level -> its outlines' ShapeCloud, whose geometry the fills share
 function addGrids(data) {
-  const byLevel = gridFeatures;
+  const byLevel = {};
   for (const feature of data.features) {
     (byLevel[feature.properties.level] ||= []).push(feature);
   }
@@ -1174,6 +1207,7 @@ function addGrids(data) {
       minZoom: level === 1 ? undefined : zoomForWidth(typicalWidth, GRID_OUTLINE_MIN_WIDTH_PX),
     };
     const shapes = new ShapeCloud(features, () => outline, { pane: "grids" });
+    gridShapes[level] = shapes;
     const overlay = L.layerGroup([shapes]);
     if (level in LABEL_STYLES) {
       const labels = new GridLabels(features, level, zoomForWidth(typicalWidth, LABEL_MIN_GRID_WIDTH_PX[level]));
@@ -1396,28 +1430,42 @@ function showLegend(title, classes) {
   });
 }
 
-let fillState = null; // {title, level, colorOf: code -> colour}: what the fill shows, for tests
+// What the fill shows: {title, level, colorOf: code -> colour, classes}; colorOf is for tests.
+let fillState = null;
+// A new fill of the same level only restyles the one shown (a few ms, where building it anew
+// from the features cost 10-25 ms of the page the first time): the console refills the grids
+// whenever the open tickets per grid change.
 function fillGrids({ values, title, level }) {
-  const levels = Object.keys(gridFeatures).map(Number);
+  const levels = Object.keys(gridShapes).map(Number);
   const chosen = level ?? Math.max(...levels);
-  const features = (gridFeatures[chosen] || []).filter((f) => f.properties.code in values);
-  if (!features.length) {
+  const geometry = gridShapes[chosen]?.geometry;
+  const only = [];
+  geometry?.props.forEach((p, i) => { if (p.code in values) only.push(i); });
+  if (!only.length) {
     fillState = null;
     setExtraOverlay("gridFill", "", null);
     showLegend("", null);
     return;
   }
-  const classes = fillClasses(features.map((f) => values[f.properties.code]));
-  const colorOf = Object.fromEntries(features.map((f) => [
-    f.properties.code, classes.colors[classes.classOf(values[f.properties.code])]]));
-  const layer = new ShapeCloud(features, (p) => ({
+  const classes = fillClasses(only.map((i) => values[geometry.props[i].code]));
+  const colorOf = Object.fromEntries(only.map((i) => [
+    geometry.props[i].code, classes.colors[classes.classOf(values[geometry.props[i].code])]]));
+  const styleOf = (p) => ({
     stroke: false, fillColor: colorOf[p.code], fillOpacity: FILL_OPACITY, fadeFromZoom: FILL_FADE_FROM_ZOOM,
-  }), { pane: "gridFill" });
-  fillState = { title, level: chosen, colorOf };
+  });
+  const shown = extraOverlays.get("gridFill");
+  const same = shown && fillState && fillState.level === chosen && fillState.title === title;
+  fillState = { title, level: chosen, colorOf, classes };
+  if (same) {
+    shown[1].restyle(styleOf, only);
+    if (map.hasLayer(shown[1])) showLegend(title, classes);
+    return;
+  }
+  const layer = new ShapeCloud(geometry, styleOf, { pane: "gridFill", only });
   setExtraOverlay("gridFill", title, layer);
   showLegend(title, classes);
   // The legend goes with the fill when it is switched off in the layer control.
-  layer.on("add", () => showLegend(title, classes));
+  layer.on("add", () => showLegend(fillState.title, fillState.classes));
   layer.on("remove", () => showLegend("", null));
 }
 
@@ -1553,10 +1601,15 @@ window.gridsightMap = {
   // Features each big vector layer drew last (by its title in the layer control).
   drawnShapes: () => Object.fromEntries(overlays.filter(([, l]) => l instanceof ShapeCloud)
     .map(([title, l]) => [title, l.drawnCount()])),
+  geometriesBuilt: () => ShapeGeometry.built,
   shapeStyles: (title) => overlays.find(([t]) => t === title)?.[1].styles?.() ?? null,
   extraOverlayFeatures: (name) => extraOverlays.get(name)?.[1].count() ?? null,
   extraOverlayProperties: (name) => extraOverlays.get(name)?.[1].properties() ?? null,
-  fill: () => fillState && { ...fillState, legend: legend._map ? legend.getContainer().innerText : null },
+  fill: () => {
+    if (!fillState) return null;
+    const { classes, ...shown } = fillState;
+    return { ...shown, legend: legend._map ? legend.getContainer().innerText : null };
+  },
   highlighted: (layer) => pointLayers[layer]?.highlighted() ?? [],
   flashing: (layer) => pointLayers[layer]?.flashing() ?? [],
   clusters: (layer) => pointLayers[layer]?.clusters() ?? null,

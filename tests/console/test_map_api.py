@@ -245,6 +245,58 @@ def test_fill_grids_colours_by_class_with_a_legend_and_clears(open_window, qtbot
     assert "gridFill" not in js(qtbot, window, "gridsightMap.extraOverlayTitles()")
 
 
+def test_a_new_fill_of_the_same_level_restyles_the_grids_outlines_instead_of_reading_them_again(
+        open_window, qtbot):
+    """The console refills the grids whenever the open tickets per grid change: building the fill
+    from the features each time cost the city's page 10-25 ms."""
+    window, _ = open_window()
+    built = js(qtbot, window, "gridsightMap.geometriesBuilt()")
+    assert isinstance(built, int)
+    window.map.fill_grids({"T0V0G0": 1, "T0V0G1": 2}, "Load")
+    wait_for_page(qtbot, window, "gridsightMap.fill() && Object.keys(gridsightMap.fill().colorOf).sort()",
+                  ["T0V0G0", "T0V0G1"])
+    window.map.fill_grids({"T0V0G1": 3, "T1V1G2": 1, "T2V2G3": 7}, "Load")
+    wait_for_page(qtbot, window, "Object.keys(gridsightMap.fill().colorOf).sort()", ["T0V0G1", "T1V1G2", "T2V2G3"])
+    assert js(qtbot, window, "gridsightMap.geometriesBuilt()") == built  # both share the outlines' coordinates
+    assert sorted(p["code"] for p in js(qtbot, window, "gridsightMap.extraOverlayProperties('gridFill')")) == [
+        "T0V0G1", "T1V1G2", "T2V2G3"]
+    assert "7" in js(qtbot, window, "gridsightMap.fill().legend")
+    # Switched off and on in the layer control, the legend shows the new classes.
+    toggle = ("(() => { const box = [...document.querySelectorAll('.leaflet-control-layers-overlays label')]"
+              ".find((label) => label.innerText.trim() === 'Load').querySelector('input');"
+              " box.click(); const off = document.querySelector('.map-legend');"
+              " box.click(); return [off === null, document.querySelector('.map-legend').innerText]; })()")
+    off, legend = js(qtbot, window, toggle)
+    assert off and "7" in legend and legend.split("\n")[0] == "Load"
+
+
+def test_the_shapes_show_only_once_their_drawing_is_complete(open_window, qtbot):
+    """A drawing that takes several frames goes into a hidden canvas while the last one stays on
+    screen: a shown canvas is copied for the compositor at every frame it changes."""
+    window, _ = open_window()
+    lines = [{"type": "Feature", "properties": {}, "geometry": {"type": "LineString", "coordinates": [
+        [114.0 + 0.12 * k / 1500, 30.51 + 0.01 * n + 0.002 * (k % 2)] for k in range(1500)]}}
+        for n in range(6)]  # a part each (SHAPE_PART_VERTICES)
+    window.map.show_overlay("long", json.dumps({"type": "FeatureCollection", "features": lines}), "Long")
+    wait_for_page(qtbot, window, "gridsightMap.extraOverlayFeatures('long') && gridsightMap.shapeCanvas.drawn()", True)
+    frames = js(qtbot, window, """(() => {
+      const shapes = gridsightMap.shapeCanvas;
+      const shown = () => [...document.querySelectorAll('canvas.shape-cloud')].filter((c) => c.style.display !== 'none');
+      const before = shapes.canvas;
+      shapes.redraw();
+      const frames = [];
+      for (let i = 0; i < 100 && (i < 2 || shapes.job); i += 1) {
+        shapes._draw(performance.now() - 1000); // an old frame: one part each
+        frames.push({ drawing: shapes.job !== null, shown: shown().length, same: shown()[0] === before });
+      }
+      return { frames, swapped: shapes.canvas !== before && shown().length === 1 && shown()[0] === shapes.canvas };
+    })()""")
+    partial = [frame for frame in frames["frames"] if frame["drawing"]]
+    assert len(partial) >= 3
+    assert all(frame["shown"] == 1 and frame["same"] for frame in partial)  # the last drawing, whole
+    assert frames["swapped"]
+
+
 def test_overlays_join_the_layer_control_are_replaced_by_name_and_removed(open_window, qtbot):
     window, _ = open_window()
     line = {"type": "Feature", "properties": {"style": {"color": "#ff0000"}},
