@@ -778,18 +778,27 @@ const ShapeCloud = L.Layer.extend({
   },
 
   // New styles (and features to draw) over the same geometry: no coordinate is read again.
-  // Features are drawn grouped by style, in style order: one canvas path per style.
+  // Features are drawn grouped by style, in style order: one canvas path per style. Equal styles
+  // are one; a style object `styleOf` gives again (a constant, a class's) is compared only once.
   restyle(styleOf, only) {
     const { props, area } = this.geometry;
     const drawn = only ?? props.map((_, i) => i);
     const styles = [];
-    const numbers = new Map();
+    const numbers = new Map(); // JSON of a style -> its number
+    const given = new Map(); // a style object styleOf gave -> its numbers [as a line, as a polygon]
     const styleNumber = new Int32Array(props.length);
     for (const i of drawn) {
-      const style = { ...styleOf(props[i]), area: area[i] };
-      const key = JSON.stringify(style);
-      if (!numbers.has(key)) { numbers.set(key, styles.length); styles.push(style); }
-      styleNumber[i] = numbers.get(key);
+      const style = styleOf(props[i]);
+      if (!given.has(style)) given.set(style, [-1, -1]);
+      const known = given.get(style);
+      const kind = area[i] ? 1 : 0;
+      if (known[kind] < 0) {
+        const full = { ...style, area: area[i] };
+        const key = JSON.stringify(full);
+        if (!numbers.has(key)) { numbers.set(key, styles.length); styles.push(full); }
+        known[kind] = numbers.get(key);
+      }
+      styleNumber[i] = known[kind];
     }
     this._order = Int32Array.from(drawn).sort((a, b) => styleNumber[a] - styleNumber[b] || a - b);
     this._styleStart = new Int32Array(styles.length + 1);
@@ -1193,7 +1202,8 @@ const GridLabels = L.Layer.extend({
 });
 
 // Grids: one overlay per level, each with its labels.
-const gridShapes = {}; // level -> its outlines' ShapeCloud, whose geometry the fills share
+// level -> {shapes: its outlines' ShapeCloud, whose geometry fills share; number: code -> feature number}
+const gridLevels = {};
 function addGrids(data) {
   const byLevel = {};
   for (const feature of data.features) {
@@ -1207,7 +1217,7 @@ function addGrids(data) {
       minZoom: level === 1 ? undefined : zoomForWidth(typicalWidth, GRID_OUTLINE_MIN_WIDTH_PX),
     };
     const shapes = new ShapeCloud(features, () => outline, { pane: "grids" });
-    gridShapes[level] = shapes;
+    gridLevels[level] = { shapes, number: new Map(features.map((f, i) => [f.properties.code, i])) };
     const overlay = L.layerGroup([shapes]);
     if (level in LABEL_STYLES) {
       const labels = new GridLabels(features, level, zoomForWidth(typicalWidth, LABEL_MIN_GRID_WIDTH_PX[level]));
@@ -1257,6 +1267,7 @@ function whenPainted(callback) {
 // The selected incident: a halo around it and the recommended routes (best first, bold).
 const selection = L.layerGroup();
 const SELECTION_MAX_ZOOM = 16;
+const ROUTE_RANK_PX = 22; // as .route-rank in map.css
 map.createPane("selection").style.zIndex = 465;
 map.createPane("selectionLabels").style.zIndex = 466;
 function onSelect(json) {
@@ -1269,10 +1280,13 @@ function onSelect(json) {
       pane: "selection", interactive: false, color: rank === 0 ? "#34e2ff" : "#8fb8c8",
       weight: rank === 0 ? 5 : 2.5, opacity: rank === 0 ? 0.95 : 0.7, dashArray: rank === 0 ? null : "6 5",
     }));
-    // The responder's end of the route, numbered as the key that assigns them.
-    selection.addLayer(L.tooltip({
-      permanent: true, direction: "center", interactive: false, className: "route-rank", pane: "selectionLabels",
-    }).setLatLng(line[0]).setContent(String(rank + 1)));
+    // The responder's end of the route, numbered as the key that assigns them. A marker of fixed
+    // size, centred by its anchor: a tooltip measured itself (a forced layout of the page) at
+    // every placing, ~2 ms each when the selection zooms the map.
+    selection.addLayer(L.marker(line[0], {
+      pane: "selectionLabels", interactive: false, keyboard: false,
+      icon: L.divIcon({ className: "route-rank", html: String(rank + 1), iconSize: [ROUTE_RANK_PX, ROUTE_RANK_PX] }),
+    }));
   });
   selection.addLayer(L.circleMarker(incident, {
     pane: "selection", interactive: false, radius: 15, color: "#34e2ff", weight: 3, fill: false,
@@ -1436,11 +1450,11 @@ let fillState = null;
 // from the features cost 10-25 ms of the page the first time): the console refills the grids
 // whenever the open tickets per grid change.
 function fillGrids({ values, title, level }) {
-  const levels = Object.keys(gridShapes).map(Number);
+  const levels = Object.keys(gridLevels).map(Number);
   const chosen = level ?? Math.max(...levels);
-  const geometry = gridShapes[chosen]?.geometry;
-  const only = [];
-  geometry?.props.forEach((p, i) => { if (p.code in values) only.push(i); });
+  const grids = gridLevels[chosen];
+  const geometry = grids?.shapes.geometry;
+  const only = grids ? Object.keys(values).map((code) => grids.number.get(code)).filter((i) => i !== undefined) : [];
   if (!only.length) {
     fillState = null;
     setExtraOverlay("gridFill", "", null);
@@ -1448,11 +1462,11 @@ function fillGrids({ values, title, level }) {
     return;
   }
   const classes = fillClasses(only.map((i) => values[geometry.props[i].code]));
-  const colorOf = Object.fromEntries(only.map((i) => [
-    geometry.props[i].code, classes.colors[classes.classOf(values[geometry.props[i].code])]]));
-  const styleOf = (p) => ({
-    stroke: false, fillColor: colorOf[p.code], fillOpacity: FILL_OPACITY, fadeFromZoom: FILL_FADE_FROM_ZOOM,
-  });
+  const classStyles = classes.colors.map((fillColor) => ({
+    stroke: false, fillColor, fillOpacity: FILL_OPACITY, fadeFromZoom: FILL_FADE_FROM_ZOOM,
+  }));
+  const styleOf = (p) => classStyles[classes.classOf(values[p.code])];
+  const colorOf = Object.fromEntries(only.map((i) => [geometry.props[i].code, styleOf(geometry.props[i]).fillColor]));
   const shown = extraOverlays.get("gridFill");
   const same = shown && fillState && fillState.level === chosen && fillState.title === title;
   fillState = { title, level: chosen, colorOf, classes };

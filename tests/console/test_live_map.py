@@ -138,4 +138,12 @@ def test_the_selected_incident_is_ringed_with_its_recommended_routes(open_window
     routes = len(window.details.route_coordinates())
     assert routes > 0, window.details.hint.text()
     wait_for_page(qtbot, window, "gridsightMap.selectionShapes()", 2 * routes + 1)  # routes, ranks, ring
+    # Each route's responder end carries its number (the key that assigns them), centred on it.
+    ranks = run_js(qtbot, window, """[...document.querySelectorAll('.route-rank')].map((label) => {
+      const box = label.getBoundingClientRect(), map = gridsightMap.map.getContainer().getBoundingClientRect();
+      return [label.innerText, box.left + box.width / 2 - map.left, box.top + box.height / 2 - map.top]; })""")
+    ends = [run_js(qtbot, window, f"(() => {{ const p = gridsightMap.map.latLngToContainerPoint({line[0]});"
+                                  " return [p.x, p.y]; })()") for line in window.details.route_coordinates()]
+    assert [text for text, _, _ in ranks] == [str(n) for n in range(1, routes + 1)]
+    assert all(abs(x - ex) <= 1 and abs(y - ey) <= 1 for (_, x, y), (ex, ey) in zip(ranks, ends))
     assert [r.message for r in caplog.records if r.name == "console.mapview" and r.levelno >= logging.WARNING] == []
