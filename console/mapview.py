@@ -497,10 +497,13 @@ class MapView(QWebEngineView):
 
     def _send(self, command: str, payload: str, paced: bool = False) -> None:
         """To the page now, or once it has drawn; a `paced` one (a part of a big overlay) waits
-        OVERLAY_PART_INTERVAL_MS after the one before, and commands given meanwhile wait their turn."""
+        OVERLAY_PART_INTERVAL_MS after the one before, and overlays given meanwhile wait their turn.
+        Other commands go at once: the open-ticket fill, given while the map was loading, waited
+        behind the coverage's parts and landed on the page with the coverage, where the page drew
+        the shapes twice in a row (the fill's drawing now joins the first view's)."""
         if not self._drawn:
             self._calls_before_drawn.append((command, payload, paced))
-        elif paced or self._paced:
+        elif paced or (self._paced and command == "overlay"):
             self._paced.append((command, payload, paced))
             if not self._pacer.isActive():
                 self._pacer.start()
