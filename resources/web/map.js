@@ -137,6 +137,16 @@ function flush(ctx) {
 
 // Places a canvas at `offset` (layer pixels), sized to width x height CSS pixels at `ratio` device
 // pixels each, and returns its context cleared and scaled to CSS pixels.
+// Keeps a canvas drawn for an earlier view where its drawing belongs on the map now (`view`: the
+// zoom it was drawn at and its top-left in world pixels there), scaled when the zoom has changed,
+// as map tiles are while new ones load, until the next drawing replaces it (fitCanvas).
+function keepInPlace(canvas, view) {
+  if (!view) return;
+  const scale = map.getZoomScale(map.getZoom(), view.zoom);
+  const origin = map.getPixelOrigin();
+  L.DomUtil.setTransform(canvas, L.point(view.ox * scale - origin.x, view.oy * scale - origin.y), scale);
+}
+
 function fitCanvas(canvas, offset, width, height, ratio) {
   L.DomUtil.setPosition(canvas, offset);
   if (canvas.width !== Math.round(width * ratio) || canvas.height !== Math.round(height * ratio)) {
@@ -597,6 +607,8 @@ const pointCanvas = {
   waited: false, // left the last frame to the shapes (frameTaken)
   pointsChanged: false, // since the last composition
   marksChanged: false,
+  canvasView: null, // the view each shown canvas was drawn in (keepInPlace)
+  marksView: null,
 
   add(layer) {
     if (!this.canvas) {
@@ -604,6 +616,10 @@ const pointCanvas = {
       pane.style.zIndex = POINTS_Z_INDEX;
       this.canvas = L.DomUtil.create("canvas", "leaflet-zoom-hide point-cloud", pane);
       this.marks = L.DomUtil.create("canvas", "leaflet-zoom-hide point-cloud", pane);
+      map.on("zoomend viewreset resize", () => {
+        keepInPlace(this.canvas, this.canvasView);
+        keepInPlace(this.marks, this.marksView);
+      });
     }
     this.layers.push(layer);
     this.layers.sort((a, b) => a.options.order - b.options.order);
@@ -664,6 +680,7 @@ const pointCanvas = {
     this.canvas.style.display = layers.length ? "" : "none";
     if (!layers.length) return;
     const ctx = layers[0]._prepare(this.canvas);
+    this.canvasView = layers[0]._view;
     const { width, height } = layers[0]._view; // CSS pixels: the context is scaled to them
     for (const layer of layers) ctx.drawImage(layer._canvas, 0, 0, width, height);
     // The marks' canvas, hidden, takes the same size now (and its memory, by being cleared): the
@@ -678,6 +695,7 @@ const pointCanvas = {
     this.marks.style.display = layers.length ? "" : "none";
     if (!layers.length) return;
     const ctx = layers[0]._prepare(this.marks);
+    this.marksView = layers[0]._view;
     for (const layer of layers) layer._drawMarks(ctx);
   },
 };
@@ -905,6 +923,7 @@ const shapeCanvas = {
   frame: null,
   waited: false, // left the last frame to the points (frameTaken)
   job: null, // {view, layer (index), part: {s, k}}
+  shownView: null, // the view the shown canvas was drawn in (keepInPlace)
 
   add(layer) {
     if (!this.canvas) {
@@ -913,7 +932,10 @@ const shapeCanvas = {
       this.back = L.DomUtil.create("canvas", "leaflet-zoom-hide shape-cloud", map.getPane("shapes"));
       this.canvas.style.display = "none";
       this.back.style.display = "none";
-      map.on("moveend zoomend resize viewreset", () => this.redraw());
+      map.on("moveend zoomend resize viewreset", () => {
+        keepInPlace(this.canvas, this.shownView);
+        this.redraw();
+      });
     }
     this.layers.push(layer);
     const order = (l) => PANES[l.options.pane] ?? 0;
@@ -970,6 +992,7 @@ const shapeCanvas = {
       return;
     }
     this.job = null;
+    this.shownView = job.view;
     [this.canvas, this.back] = [this.back, this.canvas];
     this.canvas.style.display = "";
     this.back.style.display = "none";

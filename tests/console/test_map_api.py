@@ -297,6 +297,31 @@ def test_the_shapes_show_only_once_their_drawing_is_complete(open_window, qtbot)
     assert frames["swapped"]
 
 
+def test_after_a_zoom_the_last_drawings_show_scaled_in_place_until_the_new_ones_replace_them(open_window, qtbot):
+    """As map tiles do while new ones load: neither blank nor at the old zoom's scale."""
+    window, _ = open_window()
+    wait_for_page(qtbot, window, "gridsightMap.shapeCanvas.drawn() && gridsightMap.pointCanvas.drawn()", True)
+    kept = js(qtbot, window, """(() => {
+      const { map, shapeCanvas, pointCanvas } = gridsightMap;
+      const corner = (view) => map.unproject([view.ox, view.oy], view.zoom); // a drawing's top-left
+      const corners = [corner(shapeCanvas.shownView), corner(pointCanvas.canvasView)];
+      map.setZoom(map.getZoom() + 1, { animate: false });
+      const frame = map.getContainer().getBoundingClientRect();
+      return [shapeCanvas.canvas, pointCanvas.canvas].map((canvas, k) => {
+        const box = canvas.getBoundingClientRect();
+        const p = map.latLngToContainerPoint(corners[k]);
+        return [box.left - frame.left - p.x, box.top - frame.top - p.y, box.width / canvas.width];
+      }).concat([shapeCanvas.drawn()]);
+    })()""")
+    *canvases, drawn = kept
+    assert not drawn  # the new drawing is still to come
+    for dx, dy, scale in canvases:
+        assert abs(dx) <= 1 and abs(dy) <= 1 and scale == pytest.approx(2)
+    wait_for_page(qtbot, window, "gridsightMap.shapeCanvas.drawn() && gridsightMap.pointCanvas.drawn()", True)
+    assert js(qtbot, window, "[gridsightMap.shapeCanvas.canvas, gridsightMap.pointCanvas.canvas]"
+                             ".map((c) => c.getBoundingClientRect().width / c.width)") == [1, 1]
+
+
 def test_overlays_join_the_layer_control_are_replaced_by_name_and_removed(open_window, qtbot):
     window, _ = open_window()
     line = {"type": "Feature", "properties": {"style": {"color": "#ff0000"}},
