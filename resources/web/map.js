@@ -135,8 +135,6 @@ function flush(ctx) {
   ctx.getImageData(0, 0, 1, 1);
 }
 
-// Places a canvas at `offset` (layer pixels), sized to width x height CSS pixels at `ratio` device
-// pixels each, and returns its context cleared and scaled to CSS pixels.
 // Keeps a canvas drawn for an earlier view where its drawing belongs on the map now (`view`: the
 // zoom it was drawn at and its top-left in world pixels there), scaled when the zoom has changed,
 // as map tiles are while new ones load, until the next drawing replaces it (fitCanvas).
@@ -147,6 +145,8 @@ function keepInPlace(canvas, view) {
   L.DomUtil.setTransform(canvas, L.point(view.ox * scale - origin.x, view.oy * scale - origin.y), scale);
 }
 
+// Places a canvas at `offset` (layer pixels), sized to width x height CSS pixels at `ratio` device
+// pixels each, and returns its context cleared and scaled to CSS pixels.
 function fitCanvas(canvas, offset, width, height, ratio) {
   L.DomUtil.setPosition(canvas, offset);
   if (canvas.width !== Math.round(width * ratio) || canvas.height !== Math.round(height * ratio)) {
@@ -1476,20 +1476,20 @@ function fillGrids({ values, title, level }) {
   const levels = Object.keys(gridLevels).map(Number);
   const chosen = level ?? Math.max(...levels);
   const grids = gridLevels[chosen];
-  const geometry = grids?.shapes.geometry;
-  const only = grids ? Object.keys(values).map((code) => grids.number.get(code)).filter((i) => i !== undefined) : [];
-  if (!only.length) {
+  const codes = grids ? Object.keys(values).filter((code) => grids.number.has(code)) : [];
+  if (!codes.length) {
     fillState = null;
     setExtraOverlay("gridFill", "", null);
     showLegend("", null);
     return;
   }
-  const classes = fillClasses(only.map((i) => values[geometry.props[i].code]));
+  const classes = fillClasses(codes.map((code) => values[code]));
   const classStyles = classes.colors.map((fillColor) => ({
     stroke: false, fillColor, fillOpacity: FILL_OPACITY, fadeFromZoom: FILL_FADE_FROM_ZOOM,
   }));
   const styleOf = (p) => classStyles[classes.classOf(values[p.code])];
-  const colorOf = Object.fromEntries(only.map((i) => [geometry.props[i].code, styleOf(geometry.props[i]).fillColor]));
+  const colorOf = Object.fromEntries(codes.map((code) => [code, styleOf({ code }).fillColor]));
+  const only = codes.map((code) => grids.number.get(code));
   const shown = extraOverlays.get("gridFill");
   const same = shown && fillState && fillState.level === chosen && fillState.title === title;
   fillState = { title, level: chosen, colorOf, classes };
@@ -1498,7 +1498,7 @@ function fillGrids({ values, title, level }) {
     if (map.hasLayer(shown[1])) showLegend(title, classes);
     return;
   }
-  const layer = new ShapeCloud(geometry, styleOf, { pane: "gridFill", only });
+  const layer = new ShapeCloud(grids.shapes.geometry, styleOf, { pane: "gridFill", only });
   setExtraOverlay("gridFill", title, layer);
   showLegend(title, classes);
   // The legend goes with the fill when it is switched off in the layer control.
