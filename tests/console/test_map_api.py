@@ -168,6 +168,7 @@ def test_highlighted_cameras_show_even_inside_a_cluster(open_window, qtbot):
 
 def test_flash_blinks_without_redrawing_the_layer_and_stops(open_window, qtbot):
     window, _ = open_window()
+    wait_for_page(qtbot, window, "gridsightMap.pointCanvas.drawn()", True)  # no drawing of the layer still due
     js(qtbot, window, "(window.layerDraws = 0, window.haloSeen = new Set(), (() => {"
                       " const layer = gridsightMap.pointLayers.incidents;"
                       " const begin = layer._begin; layer._begin = function () { window.layerDraws += 1; begin.call(this); };"
