@@ -137,15 +137,21 @@ def _derived_cache_schema(conn: Connection) -> None:
     _add_version(conn, 5)
 
 
+def _own_centre_schema(conn: Connection) -> None:
+    """Version 6, for stores built from a centre's own files: the departments layer, the centre's
+    name and timezone, and where each responder's position came from."""
+    _add_version(conn, 6)
+
+
 def _add_version(conn: Connection, version: int) -> None:
     """Create the layers and tables marked `since=version` whole, and add that version's new
-    columns to older tables (all nullable: existing rows simply have no value) with their indexes."""
-    for layer in LAYERS.values():
-        if layer.since == version:
-            create_layer(conn, layer.at_version(version))
-    for table in TABLES.values():
+    columns to older layers and tables (all nullable: existing rows simply have no value) with their indexes."""
+    for table in (*LAYERS.values(), *TABLES.values()):
         if table.since == version:
-            create_table(conn, table.at_version(version))
+            if isinstance(table, Layer):
+                create_layer(conn, table.at_version(version))
+            else:
+                create_table(conn, table.at_version(version))
             continue
         added = [column for column in table.columns if column.since == version]
         for column in added:
@@ -160,6 +166,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (3, "Grid versioning: change-sets and grid history", _grid_history_schema),
     (4, "Campaigns layer and ticket attachments", _campaigns_schema),
     (5, "Cache of derived results", _derived_cache_schema),
+    (6, "Departments layer, centre settings and responders' position source", _own_centre_schema),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

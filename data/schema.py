@@ -105,6 +105,9 @@ RESPONDERS = Layer(
         ("status", "TEXT", False),  # on_duty, busy, off
         ("skills", "TEXT"),  # comma-separated
         ("position_at", "TEXT"),  # ISO 8601 time of the last position
+        # Added by schema version 6: where the position came from: "fix" (a device's report),
+        # "file" (an imported roster), "grid_label" (no position given: placed at its grid's label point).
+        ("position_source", "TEXT", True, False, 6),
     ),
     "Grid workers, police units and department teams at their last known position",
     ("grid_code", "kind", "status"),
@@ -184,9 +187,24 @@ CAMPAIGNS = Layer(
     since=4,
 )
 
+DEPARTMENTS = Layer(
+    "departments",
+    _cols(
+        ("department_id", "TEXT", False, True),  # what tickets.department holds while transferred
+        ("name", "TEXT", False),
+        ("phone", "TEXT"),
+        ("grid_code", "TEXT"),  # the area it serves; empty = the whole territory
+        ("report_hours", "REAL"),  # its usual time to report back on a transferred ticket
+    ),
+    "Departments that tickets are transferred to (whistle and report), at their office when known",
+    geometry_type="POINT",
+    since=6,
+)
+
 LAYERS: dict[str, Layer] = {
     layer.name: layer
-    for layer in (GRIDS, ROADS, WATER, RESPONDERS, CAMERAS, PATROL_ROUTES, CHECKPOINTS, INCIDENTS, CAMPAIGNS)
+    for layer in (GRIDS, ROADS, WATER, RESPONDERS, CAMERAS, PATROL_ROUTES, CHECKPOINTS, INCIDENTS, CAMPAIGNS,
+                  DEPARTMENTS)
 }
 
 
@@ -363,10 +381,20 @@ DERIVED_CACHE = Table(
     since=5,
 )
 
+CENTRE = Table(
+    "centre",
+    _cols(
+        ("key", "TEXT", False, True),  # name, timezone
+        ("value", "TEXT"),
+    ),
+    "The centre this store belongs to: its name and timezone",
+    since=6,
+)
+
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (TICKETS, TICKET_TIMELINE, AUDIT_LOG, DEAD_LETTERS, MEDIATION_STEPS, SUPERVISION_NOTICES,
-              GRID_CHANGESETS, GRID_HISTORY, DERIVED_CACHE)
+              GRID_CHANGESETS, GRID_HISTORY, DERIVED_CACHE, CENTRE)
 }
 
 # Grid levels named as the centres name them.

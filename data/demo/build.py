@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from data.centre import write_centre
 from data.coveragemap import keep_coverage
 from data.demo.campaigns import build_campaigns
 from data.demo.cameras import build_cameras, build_checkpoints
@@ -20,7 +21,8 @@ from data.demo.geometry import METRIC_CRS, to_lonlat
 from data.demo.grids import build_grids
 from data.demo.landscape import LAKE_NAMES, RIVER_NAME, build_landscape
 from data.demo.placement import RoadPlacer
-from data.demo.responders import build_patrol_routes, build_responders
+from data.demo.names import CITY_NAME
+from data.demo.responders import build_departments, build_patrol_routes, build_responders
 from data.demo.roads import build_roads
 from data.demo.scales import SCALES
 from data.demo.tickets import build_tickets
@@ -87,6 +89,7 @@ def generate_city(scale: str = "small", seed: int = 7, progress: Callable[[str],
         "campaigns": campaigns,
     }
     layers = {name: _lonlat(frame, LAYERS[name].column_names) for name, frame in metric.items()}
+    layers["departments"] = build_departments()
     tables = {"tickets": history.tickets, "ticket_timeline": history.timeline}
     # Columns the demo has no value for (reporter ID numbers, console seats ...) stay empty.
     return DemoCity(layers, {name: frame.reindex(columns=TABLES[name].column_names) for name, frame in tables.items()})
@@ -122,6 +125,7 @@ def build_demo_city(path: str | os.PathLike, scale: str = "small", seed: int = 7
                 counts[name] = tx.write_layer(name, frame, mode="replace")
             for name, frame in city.tables.items():
                 counts[name] = tx.insert_rows(name, frame)
+            write_centre(tx, CITY_NAME)
     except BaseException:
         store.close()
         _remove_database(partial)

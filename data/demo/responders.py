@@ -27,6 +27,12 @@ DEPARTMENTS = {
     "water": ("水务巡查队", "flood_control,water_supply"),
     "justice": ("司法所", "mediation,legal_aid"),
 }
+# The departments themselves, as the centre transfers tickets to them (the departments layer).
+DEPARTMENT_NAMES = {
+    "city_management": "城市管理执法局", "market": "市场监督管理局", "environment": "生态环境局",
+    "emergency": "应急管理局", "water": "水务局", "justice": "司法局",
+}
+DEPARTMENT_REPORT_HOURS = 72.0
 WORKER_SKILLS = ["mediation", "inspection", "first_aid", "fire_safety", "elderly_care", "legal_aid", "data_entry"]
 STATUS = (["on_duty", "busy", "off"], [0.8, 0.12, 0.08])
 
@@ -152,3 +158,12 @@ def _path_line(path: list[int], edge_of: dict, roads) -> shapely.LineString:
         xy = shapely.get_coordinates(roads.lines[e])
         parts.append(xy if roads.edges["u"].iat[e] == a else xy[::-1])
     return shapely.LineString(np.vstack([parts[0]] + [p[1:] for p in parts[1:]]))
+
+
+def build_departments() -> gpd.GeoDataFrame:
+    """The departments tickets are transferred to, serving the whole territory (no office position)."""
+    return gpd.GeoDataFrame(
+        {"department_id": list(DEPARTMENT_NAMES), "name": list(DEPARTMENT_NAMES.values()),
+         "report_hours": DEPARTMENT_REPORT_HOURS},
+        geometry=[None] * len(DEPARTMENT_NAMES), crs="EPSG:4326",
+    )

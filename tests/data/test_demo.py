@@ -22,6 +22,9 @@ from data.schema import LAYERS, TABLES
 from data.store import Store
 from data.workflow.sla import SlaPolicy
 from data.workflow.states import TRANSITIONS
+from data.centre import read_centre
+from data.demo.names import CITY_NAME
+from data.demo.responders import DEPARTMENTS
 from gis.topology import validate
 
 SEED = 7
@@ -252,6 +255,15 @@ def test_police_and_department_teams_in_every_township(city):
     assert (responders["status"] == "on_duty").mean() > 0.6
     assert responders["phone"].str.fullmatch(r"10\d-\d{4}-\d{4}").all()
     assert responders["phone"].is_unique and responders["responder_id"].is_unique
+
+
+def test_the_demo_names_its_centre_and_the_departments_its_teams_belong_to(city, city_path):
+    with Store.open(city_path) as store:
+        centre = read_centre(store)
+    assert (centre.name, centre.timezone) == (CITY_NAME, "Asia/Shanghai")
+    departments = city["departments"]
+    assert departments["department_id"].tolist() == list(DEPARTMENTS)
+    assert departments["name"].str.endswith("局").all() and (departments["report_hours"] > 0).all()
 
 
 def test_cameras_have_classes_owners_and_streams(city):

@@ -192,10 +192,24 @@ def test_migration_5_adds_the_derived_cache_keeping_what_was_there(tmp_path, mon
         with Store.create(path) as old:
             old.write_layer("grids", grids_frame(2))
     with Store.open(path) as store:
-        assert store.schema_version == 5
+        assert store.schema_version == migrations.LATEST_VERSION
         assert dict(store.query("SELECT table_name, data_type FROM gpkg_contents"))["derived_cache"] == "attributes"
         assert store.read_layer("grids")["code"].tolist() == ["G000", "G001"]
         assert store.cached("map.coverage", "digest") is None
+
+
+def test_migration_6_adds_departments_centre_and_position_source_keeping_what_was_there(tmp_path, monkeypatch):
+    path = tmp_path / "v5.gpkg"
+    with schema_at(monkeypatch, 5):
+        with Store.create(path) as old:
+            old.write_layer("grids", grids_frame(2))
+            assert "position_source" not in {row[1] for row in old.query("PRAGMA table_info(responders)")}
+    with Store.open(path) as store:
+        assert store.schema_version == 6
+        contents = dict(store.query("SELECT table_name, data_type FROM gpkg_contents"))
+        assert contents["departments"] == "features" and contents["centre"] == "attributes"
+        assert "position_source" in {row[1] for row in store.query("PRAGMA table_info(responders)")}
+        assert store.read_layer("grids")["code"].tolist() == ["G000", "G001"]
 
 
 def test_a_kept_result_is_read_back_only_for_the_same_inputs(store, tmp_path):
