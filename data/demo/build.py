@@ -28,6 +28,7 @@ from data.demo.scales import SCALES
 from data.demo.tickets import build_tickets
 from data.schema import LAYERS, STORAGE_SRID, TABLES
 from data.store import Store
+from data.storefile import store_built_beside
 
 # One random stream per part, so that changing how one part is drawn leaves the others as they were.
 _STREAMS = ("landscape", "roads", "grids", "responders", "patrol_routes", "cameras", "tickets")
@@ -113,35 +114,18 @@ def build_demo_city(path: str | os.PathLike, scale: str = "small", seed: int = 7
     if not path.parent.is_dir():
         raise DemoError(f"folder {path.parent} does not exist")
     city = generate_city(scale, seed, progress)
-    partial = path.with_name(f".{path.name}.partial")
-    _remove_database(partial)
     if progress:
         progress("writing")
     counts = {}
-    store = Store.create(partial)
-    try:
-        with store.transaction() as tx:
-            for name, frame in city.layers.items():
-                counts[name] = tx.write_layer(name, frame, mode="replace")
-            for name, frame in city.tables.items():
-                counts[name] = tx.insert_rows(name, frame)
-            write_centre(tx, CITY_NAME)
-    except BaseException:
-        store.close()
-        _remove_database(partial)
-        raise
-    store.close()
-    _remove_database(path)
-    os.replace(partial, path)
+    with store_built_beside(path) as store, store.transaction() as tx:
+        for name, frame in city.layers.items():
+            counts[name] = tx.write_layer(name, frame, mode="replace")
+        for name, frame in city.tables.items():
+            counts[name] = tx.insert_rows(name, frame)
+        write_centre(tx, CITY_NAME)
     if progress:
         progress("police coverage")
     # In place, so that the road graph it builds is cached for this path too.
     with Store.open(path) as store:
         keep_coverage(store)
     return counts
-
-
-def _remove_database(path: Path) -> None:
-    """Delete an SQLite file with its WAL and shared-memory files (a stale WAL would corrupt a new file)."""
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
