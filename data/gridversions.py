@@ -6,8 +6,11 @@ save on a grid changed meanwhile is refused, never merged over), their rows are 
 with `grids.version` bumped, workers of grids that disappeared move to the grid that
 took their area, and the change-set (who, when, why) with every grid's old and new state
 goes into grid_changesets and grid_history. History is never rewritten: a rollback is a
-new change-set restoring the old states. Tickets keep the grid code they were located
-in; statistics for the new layout locate their points again.
+new change-set restoring the old states. After an editor's change tickets keep the grid
+code they were located in (statistics for the new layout locate their points again); a
+grids import replaces the whole layout and moves the rows of every table the user
+remapped. The change-set's `reassigned` records each moved row, {table: {row id: [old
+code, new code]}} (before grids imports: {responder id: [old, new]}), for its rollback.
 """
 
 from __future__ import annotations
@@ -26,6 +29,16 @@ from data.store import Store, StoreError, Transaction
 from data.workflow.states import OPEN
 
 STATE_COLUMNS = ("name", "level", "parent_code", "households", "chief_id")
+# Rows that carry a grid code, as a report names them: (table, id column). Tickets take
+# their grid code from their incident (data.schema.TICKET_FACT_TRIGGERS).
+GRID_CODE_ROWS = {
+    "tickets": ("incidents", "ticket_id"),
+    "responders": ("responders", "responder_id"),
+    "cameras": ("cameras", "camera_id"),
+    "routes": ("patrol_routes", "route_id"),
+    "departments": ("departments", "department_id"),
+}
+_ID_COLUMNS = dict(GRID_CODE_ROWS.values())
 
 
 class GridConflict(StoreError):
@@ -39,7 +52,30 @@ def save(store: Store, change, by: str, why: str) -> int:
         raise StoreError("the edited grids carry no version; read them from the store before editing")
     expected = dict(zip(before["code"], before["version"])) if len(before) else {}
     return _save(store, expected, change.after, by, why, change.operation,
-                 reassigned=dict(change.reassigned), responders_back=dict(getattr(change, "workers", {})))
+                 reassigned=dict(change.reassigned), back={"responders": dict(getattr(change, "workers", {}))})
+
+
+def replace_all(store: Store, grids: GeoDataFrame, by: str, why: str, remap: dict[str, str] | None = None) -> int:
+    """Replace the whole layout with `grids` (a grids import) as one change-set; rows of every
+    GRID_CODE_ROWS table on a code of `remap` ({old: new}) move in the same transaction.
+    Chiefs carry over for the codes kept. Returns the change-set id."""
+    current = store.read_layer("grids")
+    after = grids.assign(chief_id=grids["code"].map(dict(zip(current["code"], current["chief_id"]))))
+    return _save(store, dict(zip(current["code"], current["version"])), after, by, why, "import",
+                 reassigned=remap or {}, tables=tuple(_ID_COLUMNS))
+
+
+def orphans(store: Store, codes, remap: dict[str, str] | None = None) -> dict[str, dict[str, int]]:
+    """The rows a layout of `codes` would leave on codes it lacks, once `remap` ({old: new}) has
+    moved what it names: {what (GRID_CODE_ROWS): {code: rows}}."""
+    keep, remap = set(codes), remap or {}
+    found = {}
+    for what, (table, _) in GRID_CODE_ROWS.items():
+        counts = store.query(f"SELECT grid_code, count(*) FROM {table} WHERE grid_code IS NOT NULL GROUP BY grid_code")
+        lost = {code: n for code, n in counts if remap.get(code, code) not in keep}
+        if lost:
+            found[what] = lost
+    return found
 
 
 def rollback(store: Store, changeset_id: int, by: str, why: str) -> int:
@@ -51,11 +87,25 @@ def rollback(store: Store, changeset_id: int, by: str, why: str) -> int:
     expected = {code: version for code, change, version, _ in rows if change != "deleted"}
     expected.update({code: None for code, change, _, _ in rows if change == "deleted"})
     restored = _frame([_from_state(code, old) for code, _, _, old in rows if old is not None])
-    (moves,) = store.query("SELECT reassigned FROM grid_changesets WHERE changeset_id = ?", (changeset_id,))[0]
-    back = {rid: (new, old) for rid, (old, new) in json.loads(moves or "{}").items()}
-    return _save(store, expected, restored, by, why, "rollback", responders_back=back, rolls_back=changeset_id,
+    back = {table: {rid: (new, old) for rid, (old, new) in rows.items()}
+            for table, rows in _moves(store, changeset_id).items()}
+    return _save(store, expected, restored, by, why, "rollback", back=back, rolls_back=changeset_id,
                  conflict=(f"cannot roll back change-set {changeset_id}, its grids changed since",
                            "; roll back the later change-sets first"))
+
+
+def moved_rows(store: Store, changeset_id: int) -> dict[str, dict[str, list[str]]]:
+    """The rows a change-set moved to other grid codes: {what (GRID_CODE_ROWS): {row id: [old, new]}}."""
+    names = {table: what for what, (table, _) in GRID_CODE_ROWS.items()}
+    return {names[table]: rows for table, rows in _moves(store, changeset_id).items()}
+
+
+def _moves(store: Store, changeset_id: int) -> dict[str, dict[str, list[str]]]:
+    (moves,) = store.query("SELECT reassigned FROM grid_changesets WHERE changeset_id = ?", (changeset_id,))[0]
+    moves = json.loads(moves or "{}")
+    if any(isinstance(move, list) for move in moves.values()):  # saved before grids imports: responders only
+        moves = {"responders": moves}
+    return {table: rows for table, rows in moves.items() if table in _ID_COLUMNS}
 
 
 def history(store: Store, code: str | None = None, changeset_id: int | None = None) -> pd.DataFrame:
@@ -119,15 +169,17 @@ def _save(
     why: str,
     operation: str,
     reassigned: dict[str, str] | None = None,
-    responders_back: dict[str, tuple[str, str]] | None = None,
+    back: dict[str, dict[str, tuple[str, str]]] | None = None,
     rolls_back: int | None = None,
+    tables: tuple[str, ...] = ("responders",),
     conflict: tuple[str, str] = ("conflict, nothing saved: someone else changed these grids meanwhile",
                                  "; reload the grids and redo the edit"),
 ) -> int:
     """Check versions, replace the rows, move workers and record the change-set, in one transaction.
 
     `expected` maps each code the change touches to the version the change was made on
-    (None: the code must not exist now).
+    (None: the code must not exist now). Rows of `tables` on a code of `reassigned` move to
+    its new code; `back` moves single rows ({table: {row id: (from, to)}}).
     """
     if not by.strip() or not why.strip():
         raise StoreError("say who saves the change and why")
@@ -145,7 +197,7 @@ def _save(
             rows["chief_id"] = None
         _execute_in(tx, "DELETE FROM grids WHERE code IN ({})", list(current))
         tx.write_layer("grids", rows, mode="append")
-        moved = _move_responders(tx, reassigned or {}, responders_back or {})
+        moved = _move_rows(tx, reassigned or {}, back or {}, tables)
         at = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
         tx.insert_rows("grid_changesets", [{
             "changeset_id": changeset_id, "at": at, "by": by.strip(), "why": why.strip(), "operation": operation,
@@ -187,19 +239,29 @@ def _new_versions(tx: Transaction, codes, current: dict[str, int]) -> dict[str, 
     return {code: (current.get(code) or last.get(code) or 0) + 1 for code in codes}
 
 
-def _move_responders(tx: Transaction, reassigned: dict[str, str],
-                     back: dict[str, tuple[str, str]]) -> dict[str, list[str]]:
-    """Move workers off grids that are gone, and single workers still where the change found
-    them (`back`: {responder_id: (from, to)}, also a rollback's); returns {responder_id: [from, to]}."""
-    moved: dict[str, list[str]] = {}
-    for old, new in reassigned.items():
-        for (rid,) in tx.execute("SELECT responder_id FROM responders WHERE grid_code = ?", (old,)).fetchall():
-            moved[rid] = [old, new]
-        tx.execute("UPDATE responders SET grid_code = ? WHERE grid_code = ?", (new, old))
-    for rid, (source, target) in back.items():
-        if tx.execute("UPDATE responders SET grid_code = ? WHERE responder_id = ? AND grid_code = ?",
-                      (target, rid, source)).rowcount:
-            moved[rid] = [source, target]
+def _move_rows(tx: Transaction, reassigned: dict[str, str], back: dict[str, dict[str, tuple[str, str]]],
+               tables: tuple[str, ...]) -> dict[str, dict[str, list[str]]]:
+    """Move the rows of `tables` off grids that are gone (all codes at once, so that a chain
+    a->b, b->c moves each row once), and single rows still where the change found them
+    (`back`, also a rollback's); returns {table: {row id: [from, to]}}."""
+    moved: dict[str, dict[str, list[str]]] = {}
+    for table in tables if reassigned else []:
+        id_column = _ID_COLUMNS[table]
+        rows = _select_in(tx, f"SELECT {id_column}, grid_code FROM {table} WHERE grid_code IN ({{}})",
+                          list(reassigned))
+        if not rows:
+            continue
+        moved[table] = {rid: [old, reassigned[old]] for rid, old in rows}
+        cases = " ".join("WHEN ? THEN ?" for _ in reassigned)
+        tx.execute(f"UPDATE {table} SET grid_code = CASE grid_code {cases} END "
+                   f"WHERE grid_code IN ({', '.join('?' * len(reassigned))})",
+                   (*[code for pair in reassigned.items() for code in pair], *reassigned))
+    for table, rows in back.items():
+        id_column = _ID_COLUMNS[table]
+        for rid, (source, target) in rows.items():
+            if tx.execute(f"UPDATE {table} SET grid_code = ? WHERE {id_column} = ? AND grid_code = ?",
+                          (target, rid, source)).rowcount:
+                moved.setdefault(table, {})[rid] = [source, target]
     return moved
 
 

@@ -4,12 +4,20 @@ The standard form, which `gis.topology` checks and the store imports, has the co
 code (str), name (str), level (Int64), parent_code (str, None at the top level),
 households (Int64, only if the file has it), geometry (MultiPolygon, EPSG:4326) and
 source_fid (the feature id in the file, to point people at the right feature).
+
+Files come as real sources make them: in GCJ-02 or BD-09 when drawn on Chinese web maps
+(`crs` undoes the offset), shaped like DataV/GeoAtlas boundary files (adcode, text levels,
+parent as a JSON object, a bare array of Features as the root), or one file per level.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import re
+import warnings
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -18,12 +26,13 @@ import pyproj
 import shapely
 from geopandas import GeoDataFrame
 
+from gis.crs import CRS_NAMES, convert
 from gis.topology import as_multipolygons, is_polygonal
 
 # Field names seen in Chinese grid files, matched case-insensitively, best first.
 # Include the names GDAL truncates to for shapefiles (10 characters).
 FIELD_ALIASES: dict[str, tuple[str, ...]] = {
-    "code": ("code", "grid_code", "gridcode", "编码", "网格编码", "代码"),
+    "code": ("code", "grid_code", "gridcode", "编码", "网格编码", "代码", "adcode"),
     "name": ("name", "grid_name", "gridname", "名称", "网格名称"),
     "level": ("level", "grid_level", "gridlevel", "grid_leve", "层级", "级别"),
     "parent_code": ("parent_code", "parent_cod", "parent", "pcode", "parentcode", "上级编码", "父级编码"),
@@ -39,6 +48,27 @@ OUTPUT_FORMATS: dict[str, tuple[str, dict[str, str]]] = {
     ".kml": ("KML", {}),
 }
 EXPORT_COLUMNS = ["code", "name", "level", "parent_code", "households"]
+
+# Level names as text (DataV's level property, Chinese registers), top first; a file's text
+# levels are numbered 1, 2, ... in this order among those it uses.
+LEVEL_WORDS: tuple[tuple[str, ...], ...] = (
+    ("country", "国家"),
+    ("province", "省", "省级"),
+    ("city", "市", "地级市", "市级"),
+    ("district", "county", "区", "县", "区县", "县级"),
+    ("street", "township", "town", "街道", "乡镇", "镇", "乡"),
+    ("community", "village", "社区", "村", "村居"),
+    ("grid", "网格"),
+)
+_LEVEL_RANK = {word: rank for rank, words in enumerate(LEVEL_WORDS) for word in words}
+
+# Systems a file's lon/lat may be given in that differ from WGS-84 by a known offset (CGCS2000
+# differs by centimetres and counts as WGS-84).
+OFFSET_SYSTEMS = ("wgs84", "gcj02", "bd09")
+# A datum warning needs the best reading to fit at least twice as well and this much closer.
+_OFFSET_MIN_GAIN_M = 30.0
+_OFFSET_SAMPLE = 2000
+_METRES_PER_DEGREE = 111_195.0
 
 # Storage geographic CRSs that differ from WGS-84 by centimetres: taken as WGS-84 as is.
 WGS84_EQUIVALENT_EPSG = {4326, 4490}  # 4490 = CGCS2000
@@ -59,21 +89,47 @@ class GridFileError(Exception):
 
 
 def read_grid_file(
-    path: str | os.PathLike, layer: str | None = None, fields: Mapping[str, str | None] | None = None
+    path: str | os.PathLike,
+    layer: str | None = None,
+    fields: Mapping[str, str | None] | None = None,
+    crs: str | None = None,
 ) -> GeoDataFrame:
     """Read `path` (GeoJSON, GeoPackage, Shapefile, KML, ...) into the standard grid form.
 
     `fields` maps standard names (code, name, level, parent_code, households) to the file's
-    own field names where detection would not find them.
+    own field names where detection would not find them. `crs` names the lon/lat system the
+    file's coordinates are in (gis.crs.CRS_NAMES; None = WGS-84): a projected file is first
+    taken back to lon/lat, then that system's offset is undone.
     """
+    return _detach_top_level(_read_standard(path, layer, fields, crs))
+
+
+def read_grid_files(
+    files: Mapping[int, str | os.PathLike],
+    layer: str | None = None,
+    fields: Mapping[str, str | None] | None = None,
+    crs: str | None = None,
+) -> GeoDataFrame:
+    """A hierarchy given as one file per level ({level: path}): every feature of a file is at its level."""
+    frames = []
+    for level, path in sorted(files.items()):
+        frame = _read_standard(path, layer, fields, crs)
+        frame["level"] = pd.array([level] * len(frame), dtype="Int64")
+        frames.append(frame)
+    return _detach_top_level(GeoDataFrame(pd.concat(frames, ignore_index=True), crs="EPSG:4326"))
+
+
+def _read_standard(path, layer, fields, crs) -> GeoDataFrame:
+    if crs is not None and crs not in CRS_NAMES:
+        raise GridFileError(f"unknown coordinate system {crs!r}; expected one of: {', '.join(CRS_NAMES)}")
     raw = _read_layer(path, layer)
     source = detect_fields(list(raw.columns.drop(raw.geometry.name)), fields or {})
     grids = GeoDataFrame(
         {
             "code": _texts(raw[source["code"]]),
             "name": _texts(raw[source["name"] or source["code"]]),
-            "level": _integers(raw[source["level"]]) if source["level"] else None,
-            "parent_code": _texts(raw[source["parent_code"]]) if source["parent_code"] else None,
+            "level": _levels(raw[source["level"]]) if source["level"] else None,
+            "parent_code": _texts(_parent_codes(raw[source["parent_code"]])) if source["parent_code"] else None,
         },
         geometry=_standard_geometries(raw.geometry.array),
         crs=raw.crs or "EPSG:4326",  # without a CRS, take lon/lat; validation checks the numbers
@@ -84,7 +140,7 @@ def read_grid_file(
         grids["households"] = _integers(raw[source["households"]])
     grids["source_fid"] = raw.index.to_numpy()
     columns = ["code", "name", "level", "parent_code", "households", "geometry", "source_fid"]
-    return _to_wgs84(grids[[c for c in columns if c in grids.columns]], path)
+    return _to_wgs84(grids[[c for c in columns if c in grids.columns]], path, crs)
 
 
 def write_grid_file(grids: GeoDataFrame, path: str | os.PathLike) -> None:
@@ -123,23 +179,94 @@ def _read_layer(path: str | os.PathLike, layer: str | None) -> GeoDataFrame:
     path = os.fspath(path)
     if not os.path.exists(path):
         raise GridFileError(f"{path}: no such file")
+    source: str | bytes = path
     try:
         names = [str(name) for name, _ in pyogrio.list_layers(path)]
     except pyogrio.errors.DataSourceError:
-        raise GridFileError(f"{path}: not a GIS file that GDAL can read") from None
+        source = _json_feature_collection(path)
+        names = [str(name) for name, _ in pyogrio.list_layers(source)]
     if layer is None:
         layer = _default_layer(path, names)
     elif layer not in names:
         raise GridFileError(f"{path}: no layer {layer!r}; layers: {', '.join(names)}")
     try:
-        frame = pyogrio.read_dataframe(path, layer=layer, fid_as_index=True)
+        with warnings.catch_warnings():  # GDAL's warnings (an unclosed ring) become the error below
+            warnings.simplefilter("ignore", RuntimeWarning)
+            frame = pyogrio.read_dataframe(source, layer=layer, fid_as_index=True)
     except _GDAL_ERRORS as err:
         raise GridFileError(f"cannot read {path}: {str(err).splitlines()[0]}") from None
+    except shapely.errors.GEOSException:
+        raise _broken_rings(source, layer, path) from None
     if not isinstance(frame, GeoDataFrame):
         raise GridFileError(f"{path}: layer has no geometry")
     if len(frame) == 0:
         raise GridFileError(f"{path}: layer has no features")
     return frame
+
+
+def _json_feature_collection(path: str) -> bytes:
+    """A JSON file GDAL does not take, as a FeatureCollection: DataV/GeoAtlas exports and hand-made
+    files may be a bare array of Features. Anything else is refused saying what its root is."""
+    unreadable = f"{path}: not a GIS file that GDAL can read"
+    with open(path, "rb") as file:
+        head = file.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not head.startswith((b"[", b"{")):
+        raise GridFileError(unreadable)
+    try:
+        with open(path, encoding="utf-8-sig") as file:
+            root = json.load(file)
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise GridFileError(f"{unreadable} (invalid JSON: {err})") from None
+    if isinstance(root, list) and root and all(_is_feature(item) for item in root):
+        return json.dumps({"type": "FeatureCollection", "features": root}, ensure_ascii=False).encode()
+    raise GridFileError(f"{unreadable}: JSON root is {_describe_json(root)}, expected a FeatureCollection")
+
+
+def _is_feature(item) -> bool:
+    return isinstance(item, dict) and item.get("type") == "Feature"
+
+
+def _describe_json(root) -> str:
+    if isinstance(root, list):
+        if not root:
+            return "an empty array"
+        index, item = next((i, item) for i, item in enumerate(root) if not _is_feature(item))
+        return f"an array whose item {index} is {_describe_json(item)}, not a Feature"
+    if isinstance(root, dict):
+        if root.get("type") == "Topology":
+            return "a TopoJSON Topology (convert it to GeoJSON first)"
+        if "type" in root:
+            return f"an object of type {root['type']!r}"
+        return ("an object with keys " + ", ".join(map(str, list(root)[:5]))) if root else "an empty object"
+    return {str: "a string", bool: "a boolean", type(None): "null"}.get(type(root), "a number")
+
+
+# GEOS's words for rings it cannot build, in a grid analyst's words.
+_RING_REASONS = (
+    (re.compile(r"closed linestring"), "a polygon ring is not closed (its last point is not its first)"),
+    (re.compile(r"number of points in LinearRing found (\d+)"),
+     r"a polygon ring has \1 points; a ring needs at least 4, the last repeating the first"),
+)
+
+
+def _broken_rings(source: str | bytes, layer: str | None, path: str) -> GridFileError:
+    """Which features have rings no polygon can be built from (hand-edited files), and why."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        _, fids, wkbs, _ = pyogrio.raw.read(source, layer=layer, columns=[], return_fids=True)
+    broken = []
+    for fid, wkb in zip(fids, wkbs):
+        try:
+            shapely.from_wkb(wkb)
+        except shapely.errors.GEOSException as err:
+            message = str(err)
+            for pattern, words in _RING_REASONS:
+                if match := pattern.search(message):
+                    message = match.expand(words)
+                    break
+            broken.append(f"fid {fid}: {message}")
+    shown = "; ".join(broken[:5]) + (f"; and {len(broken) - 5} more" if len(broken) > 5 else "")
+    return GridFileError(f"{path}: {len(broken)} feature(s) with broken polygon rings, fix them in the file: {shown}")
 
 
 def _default_layer(path: str, names: list[str]) -> str | None:
@@ -176,14 +303,119 @@ def _integers(column: pd.Series) -> np.ndarray:
     return pd.to_numeric(column, errors="coerce").round().astype("Int64").to_numpy()
 
 
-def _to_wgs84(grids: GeoDataFrame, path: str) -> GeoDataFrame:
-    """Reproject to EPSG:4326, taking CGCS2000 as WGS-84 (they differ by centimetres)."""
+def _levels(column: pd.Series) -> np.ndarray:
+    """Level numbers; text levels (district, street, 街道, ...) numbered 1, 2, ... in LEVEL_WORDS
+    order among those the file uses, so that a file of districts and streets starts at 1."""
+    ranks = _texts(column).str.lower().map(_LEVEL_RANK)
+    if ranks.isna().all() or pd.to_numeric(column, errors="coerce").notna().any():
+        return _integers(column)
+    numbers = {rank: level for level, rank in enumerate(sorted(set(ranks.dropna())), start=1)}
+    return ranks.map(numbers).astype("Int64").to_numpy()
+
+
+def _parent_codes(column: pd.Series) -> pd.Series:
+    """Parent codes; DataV writes the parent as an object {"adcode": 420600}, which GDAL gives as a
+    dict or as JSON text."""
+    def code(value):
+        if isinstance(value, str) and value.lstrip().startswith("{"):
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError:
+                return value
+        if isinstance(value, dict):
+            return value.get("adcode", value.get("code"))
+        return value
+
+    return pd.Series([code(value) for value in column.astype(object)], dtype=object)
+
+
+def _detach_top_level(grids: GeoDataFrame) -> GeoDataFrame:
+    """Top-level features whose parent is not among the codes lose it: a DataV district file names
+    its city, a county's file of townships its county, neither being a grid of the hierarchy."""
+    top = (grids["level"] == grids["level"].min()).fillna(False).to_numpy(dtype=bool)
+    parents = grids["parent_code"]
+    outside = top & parents.notna().to_numpy() & ~parents.isin(grids["code"]).to_numpy()
+    grids.loc[outside, "parent_code"] = None
+    return grids
+
+
+def _to_wgs84(grids: GeoDataFrame, path: str, crs: str | None) -> GeoDataFrame:
+    """Reproject to EPSG:4326 (CGCS2000 taken as WGS-84: they differ by centimetres), then undo
+    the offset of the lon/lat system `crs` the file's coordinates were given in."""
     if grids.crs.to_epsg() in WGS84_EQUIVALENT_EPSG:
-        return grids.set_crs("EPSG:4326", allow_override=True)
-    try:
-        return grids.to_crs("EPSG:4326")
-    except pyproj.exceptions.ProjError as err:
-        raise GridFileError(f"{path}: cannot reproject from {grids.crs.name} to lon/lat: {err}") from None
+        grids = grids.set_crs("EPSG:4326", allow_override=True)
+    else:
+        try:
+            grids = grids.to_crs("EPSG:4326")
+        except pyproj.exceptions.ProjError as err:
+            raise GridFileError(f"{path}: cannot reproject from {grids.crs.name} to lon/lat: {err}") from None
+    return grids.set_geometry(reread(grids.geometry.array, crs or "wgs84", "wgs84"), crs="EPSG:4326")
+
+
+def reread(geoms, src: str, dst: str) -> np.ndarray:
+    """Every vertex of `geoms` converted from lon/lat system `src` to `dst` (gis.crs names)."""
+    geoms = np.asarray(geoms, dtype=object)
+    if _system(src) == _system(dst):
+        return geoms
+    return shapely.transform(geoms, lambda xy: np.column_stack(convert(xy[:, 0], xy[:, 1], src, dst)))
+
+
+def _system(name: str) -> str:
+    return "wgs84" if name == "cgcs2000" else name
+
+
+@dataclass(frozen=True)
+class DatumOffset:
+    """Shapes read in one system that fit a reference much better read in another."""
+
+    declared: str  # the system the shapes were read as
+    fits: str  # the system they fit the reference best in
+    offset_m: float  # how far apart the two readings put the shapes (median over vertices)
+    declared_fit_m: float  # median distance of the shapes' vertices to the reference, read as declared
+    best_fit_m: float  # the same, read as `fits`
+
+    def message(self, reference: str) -> str:
+        return (f"read as {self.declared}, the file's shapes lie a median {self.declared_fit_m:.0f} m from the "
+                f"{reference}, read as {self.fits} {self.best_fit_m:.0f} m: its coordinates look like "
+                f"{self.fits} ({self.offset_m:.0f} m offset); use --crs {self.fits}")
+
+
+def datum_offset(geoms, declared: str | None, reference) -> DatumOffset | None:
+    """Whether `geoms` (WGS-84, converted from `declared`) sit on a known datum offset from
+    `reference` (WGS-84 shapes of the same territory: a store's grids or roads): read in another
+    system of OFFSET_SYSTEMS, their vertices lie at least twice as close to the reference and
+    _OFFSET_MIN_GAIN_M closer. None when they fit as declared, or nothing tells."""
+    declared = _system(declared or "wgs84")
+    coords = shapely.get_coordinates(np.asarray(geoms, dtype=object))
+    lines = np.asarray(reference, dtype=object)
+    lines = lines[~shapely.is_missing(lines) & ~shapely.is_empty(lines)]
+    if not len(coords) or not len(lines):
+        return None
+    coords = coords[np.linspace(0, len(coords) - 1, min(len(coords), _OFFSET_SAMPLE)).astype(int)]
+    polygonal = is_polygonal(lines)
+    lines[polygonal] = shapely.boundary(lines[polygonal])
+    (minx, miny), (maxx, maxy) = coords.min(axis=0) - 0.05, coords.max(axis=0) + 0.05  # > a BD-09 offset
+    lines = shapely.clip_by_rect(lines, minx, miny, maxx, maxy)
+    lines = lines[~shapely.is_empty(lines)]
+    if not len(lines):
+        return None
+    x_scale = np.cos(np.radians(coords[:, 1].mean())) * _METRES_PER_DEGREE
+
+    def metres(xy: np.ndarray) -> np.ndarray:
+        return np.column_stack([xy[:, 0] * x_scale, xy[:, 1] * _METRES_PER_DEGREE])
+
+    tree = shapely.STRtree(shapely.transform(lines, metres))
+    raw = convert(coords[:, 0], coords[:, 1], "wgs84", declared)
+    readings, fits = {}, {}
+    for system in OFFSET_SYSTEMS:
+        readings[system] = metres(np.column_stack(convert(*raw, system, "wgs84")))
+        _, distances = tree.query_nearest(shapely.points(readings[system]), return_distance=True, all_matches=False)
+        fits[system] = float(np.median(distances))
+    best = min(fits, key=fits.get)
+    if best == declared or fits[best] * 2 > fits[declared] or fits[declared] - fits[best] < _OFFSET_MIN_GAIN_M:
+        return None
+    offset = float(np.median(np.hypot(*(readings[best] - readings[declared]).T)))
+    return DatumOffset(declared, best, offset, fits[declared], fits[best])
 
 
 def _depths(codes: pd.Series, parent_codes: pd.Series) -> np.ndarray:

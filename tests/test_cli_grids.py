@@ -107,7 +107,7 @@ def test_validate_good_file(capsys, good_file):
 def test_validate_good_file_as_json(capsys, good_file):
     code, out, _ = run(capsys, "validate", good_file, "--json")
     assert code == 0
-    assert json.loads(out) == {"valid": True, "features": 18, "problems": []}
+    assert json.loads(out) == {"valid": True, "features": 18, "problems": [], "warnings": []}
 
 
 def test_validate_reports_each_problem_with_code_fid_and_location(capsys, broken_file):
@@ -174,7 +174,7 @@ def test_field_options(capsys, tmp_path):
 def test_import_creates_the_store_and_writes_every_grid(capsys, tmp_path, good_file):
     db = tmp_path / "new.gpkg"
     code, out, _ = run(capsys, "import", good_file, "--db", db)
-    assert code == 0 and out.strip() == f"imported 18 grids into {db}"
+    assert code == 0 and out.strip() == f"imported 18 grids into {db} as change-set 1"
     grids = store_grids(db)
     expected = grid_file_frame()
     assert grids["code"].tolist() == expected["code"].tolist()
@@ -219,7 +219,7 @@ def test_import_fix_repairs_slivers_and_reports_them(capsys, tmp_path, sliver_fi
     assert code == 0
     lines = out.splitlines()
     assert lines[0].startswith(f"fixed  {FIRST_GRID}: gave ") and lines[0].endswith(f"overlap to {SECOND_GRID}")
-    assert lines[-1] == f"imported 18 grids into {db} after 1 fixes"
+    assert lines[-1] == f"imported 18 grids into {db} after 1 fixes as change-set 1"
     grids = store_grids(db).set_index("code")
     assert grids.geometry[FIRST_GRID].equals(box(114, 30, 114.01, 30.01))
 

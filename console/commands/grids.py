@@ -2,12 +2,17 @@
 list the saved grid changes and roll one back, and open the analysts' editor.
 
 Import runs the same rules as validate and writes nothing unless every rule passes, so a
-store never holds a broken hierarchy; `--fix` first repairs what needs no judgement.
+store never holds a broken hierarchy; `--fix` first repairs what needs no judgement. It is
+refused too when it would leave tickets, responders, cameras, routes or departments on codes
+the new layout lacks, until a remap or `--orphans keep` says what becomes of them; it is
+saved as a change-set of the grid history, so `grids rollback` undoes it.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
+import getpass
 import os
 from collections import Counter
 
@@ -19,7 +24,15 @@ from data.coveragemap import keep_coverage
 from console.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from data import gridversions
 from data.store import StoreError
-from gis.gridfile import OUTPUT_FORMATS, GridFileError, read_grid_file, write_grid_file
+from gis.crs import CRS_NAMES
+from gis.gridfile import (
+    OUTPUT_FORMATS,
+    GridFileError,
+    datum_offset,
+    read_grid_file,
+    read_grid_files,
+    write_grid_file,
+)
 from gis.topology import DEFAULT_SLIVER_M2, DEFAULT_TOLERANCE_M2, Problem, fix, validate
 
 # Option name for each standard field a grid file may call something else.
@@ -43,6 +56,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "Exit 0 = valid, 1 = problems found, 2 = unreadable input.",
     )
     _add_input_arguments(validate_parser)
+    validate_parser.add_argument("--db", metavar="FILE.gpkg",
+                                 help="a store to compare the file's position with (its grids, else its roads)")
     validate_parser.set_defaults(handler=run_validate)
 
     import_parser = actions.add_parser(
@@ -63,6 +78,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="M2",
         help=f"largest overlap or gap --fix resolves by itself (default {DEFAULT_SLIVER_M2:g} m²)",
     )
+    import_parser.add_argument("--remap", action="append", type=_pair, default=[], metavar="OLD=NEW",
+                               help="move the store's rows on grid code OLD to NEW (repeatable)")
+    import_parser.add_argument("--remap-file", metavar="FILE.csv", help="code mapping: a CSV with columns old,new")
+    import_parser.add_argument("--orphans", choices=("refuse", "keep"), default="refuse",
+                               help="rows left on codes the file lacks: refuse the import (default) or keep them")
+    import_parser.add_argument("--by", default=None, metavar="NAME", help="who imports (default: the login name)")
+    import_parser.add_argument("--why", default=None, metavar="TEXT", help="why, for the grid history")
     import_parser.set_defaults(handler=run_import)
 
     export_parser = _add_store_action(
@@ -110,7 +132,12 @@ def _add_store_action(actions: argparse._SubParsersAction, name: str, handler, s
 
 
 def _add_input_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("file", metavar="FILE", help="grid file: GeoJSON, GeoPackage, Shapefile or KML")
+    parser.add_argument("file", metavar="FILE", nargs="?",
+                        help="grid file: GeoJSON (also DataV's), GeoPackage, Shapefile or KML")
+    parser.add_argument("--level-file", action="append", type=_level_file, default=[], metavar="LEVEL=FILE",
+                        help="instead of FILE, one file per level (repeat: --level-file 1=districts.json ...)")
+    parser.add_argument("--crs", choices=CRS_NAMES, default=None,
+                        help="the file's lon/lat system: gcj02 for Gaode/Tencent/DataV, bd09 for Baidu (default wgs84)")
     parser.add_argument("--layer", help="layer to read from a file with several")
     for standard, option in FIELD_OPTIONS.items():
         parser.add_argument(option, metavar="FIELD", help=f"the file's field holding the {standard.replace('_', ' ')}")
@@ -122,6 +149,20 @@ def _add_input_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"ignore overlaps and gaps up to this area (default {DEFAULT_TOLERANCE_M2:g} m²)",
     )
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
+
+
+def _pair(text: str) -> tuple[str, str]:
+    left, sep, right = text.partition("=")
+    if not (sep and left.strip() and right.strip()):
+        raise argparse.ArgumentTypeError(f"{text!r} is not of the form A=B")
+    return left.strip(), right.strip()
+
+
+def _level_file(text: str) -> tuple[int, str]:
+    level, path = _pair(text)
+    if not level.isdigit() or int(level) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: the level must be a number from 1, as in 1=districts.geojson")
+    return int(level), path
 
 
 def _area(text: str) -> float:
@@ -137,41 +178,62 @@ def _area(text: str) -> float:
 def run_validate(args: argparse.Namespace) -> int:
     grids = _read_grids(args)
     problems = validate(grids, tolerance_m2=args.tolerance_m2)
+    warnings = []
+    if args.db:
+        with open_store(args.db) as store:
+            warnings = _datum_warnings(store, grids, args.crs)
     if args.json:
-        print_json({"valid": not problems, "features": len(grids), "problems": [p.as_dict() for p in problems]})
+        print_json({"valid": not problems, "features": len(grids), "problems": [p.as_dict() for p in problems],
+                    "warnings": warnings})
     else:
         _print_problems(problems)
-        print(f"{args.file}: {len(grids)} features, {_summary(problems)}")
+        _print_warnings(warnings)
+        print(f"{_source(args)}: {len(grids)} features, {_summary(problems)}")
     return 1 if problems else 0
 
 
 def run_import(args: argparse.Namespace) -> int:
     grids = _read_grids(args)
+    remap = _remap(args)
     changes: list[str] = []
     if args.fix:
         grids, changes = fix(grids, sliver_m2=args.sliver_m2, tolerance_m2=args.tolerance_m2)
     problems = validate(grids, tolerance_m2=args.tolerance_m2)
-    if args.json:
-        print_json(
-            {
-                "imported": not problems,
-                "features": len(grids),
-                "changes": changes,
-                "problems": [p.as_dict() for p in problems],
-            }
-        )
-    else:
-        for change in changes:
-            print(f"fixed  {change}")
-        _print_problems(problems)
+    report = {"imported": False, "features": len(grids), "changes": changes,
+              "problems": [p.as_dict() for p in problems], "warnings": [], "orphans": {}}
     if problems:
+        _print_import(args, report, problems)
         hint = "" if args.fix else ", or try --fix"
         raise CliError(
             f"import refused: {_summary(problems)}; fix the file{hint}. The store was not changed.", exit_code=1
         )
-    count, coverage_kept = _replace_store_grids(args.db, grids)
+    unknown = sorted(set(remap.values()) - set(grids["code"]))
+    if unknown:
+        raise CliError(f"remap to code(s) the file does not have: {', '.join(unknown)}")
+    with open_store(args.db, create=True) as store:
+        report["warnings"] = _datum_warnings(store, grids, args.crs)
+        report["orphans"] = gridversions.orphans(store, grids["code"], remap)
+        if report["orphans"] and args.orphans == "refuse":
+            _print_import(args, report, problems)
+            rows = sum(sum(codes.values()) for codes in report["orphans"].values())
+            raise CliError(
+                f"import refused: {rows} rows would be left on grid codes the file does not have; say where they go "
+                "with --remap OLD=NEW or --remap-file FILE.csv, or keep them with --orphans keep. "
+                "The store was not changed.", exit_code=1)
+        try:
+            changeset = gridversions.replace_all(store, _store_rows(grids), by=args.by or _login(),
+                                                 why=args.why or f"grids import of {_source(args)}", remap=remap)
+        except gridversions.GridConflict as err:
+            raise CliError(str(err), exit_code=3) from None
+        except StoreError as err:
+            raise CliError(str(err)) from None
+        moved = gridversions.moved_rows(store, changeset)
+        coverage_kept = keep_coverage(store)
+    report.update(imported=True, changeset=changeset, moved={what: len(rows) for what, rows in moved.items()})
+    _print_import(args, report, problems)
     if not args.json:
-        print(f"imported {count} grids into {args.db}" + (f" after {len(changes)} fixes" if changes else ""))
+        fixes = f" after {len(changes)} fixes" if changes else ""
+        print(f"imported {len(grids)} grids into {args.db}{fixes} as change-set {changeset}")
         if coverage_kept:
             print("police coverage computed for the console's map")
     return 0
@@ -236,10 +298,100 @@ def _version(value) -> str:
 
 def _read_grids(args: argparse.Namespace) -> GeoDataFrame:
     fields = {standard: getattr(args, option[2:].replace("-", "_")) for standard, option in FIELD_OPTIONS.items()}
+    if bool(args.file) == bool(args.level_file):
+        raise CliError("give either a grid FILE or --level-file LEVEL=FILE options")
+    levels = dict(args.level_file)
+    if len(levels) < len(args.level_file):
+        raise CliError("--level-file names a level twice")
     try:
-        return read_grid_file(args.file, layer=args.layer, fields=fields)
+        if levels:
+            return read_grid_files(levels, layer=args.layer, fields=fields, crs=args.crs)
+        return read_grid_file(args.file, layer=args.layer, fields=fields, crs=args.crs)
     except GridFileError as err:
         raise CliError(str(err)) from None
+
+
+def _source(args: argparse.Namespace) -> str:
+    return args.file or ", ".join(path for _, path in sorted(args.level_file))
+
+
+def _remap(args: argparse.Namespace) -> dict[str, str]:
+    """--remap-file's pairs, then --remap's (which win)."""
+    pairs = []
+    if args.remap_file:
+        pairs += _read_remap_file(args.remap_file)
+    pairs += args.remap
+    return dict(pairs)
+
+
+def _read_remap_file(path: str) -> list[tuple[str, str]]:
+    """Pairs of a CSV with columns old,new, as Excel saves it (UTF-8, with or without BOM, or GBK)."""
+    try:
+        with open(path, "rb") as file:
+            data = file.read()
+    except OSError as err:
+        raise CliError(f"{path}: {err.strerror}") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("gb18030", errors="replace")
+    reader = csv.reader(text.splitlines())
+    if [name.strip().lower() for name in next(reader, [])][:2] != ["old", "new"]:
+        raise CliError(f"{path}: expected a CSV with columns old,new")
+    pairs = []
+    for number, row in enumerate(reader, start=2):
+        old, new = [cell.strip() for cell in (row + ["", ""])[:2]]
+        if old or new:
+            if not (old and new):
+                raise CliError(f"{path}: row {number} lacks an old or a new code")
+            pairs.append((old, new))
+    return pairs
+
+
+def _login() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "gridsight"
+
+
+def _datum_warnings(store, grids: GeoDataFrame, crs: str | None) -> list[str]:
+    """A warning when the file's shapes sit on a known datum offset from the store's grids
+    (or, without grids, its roads) around them."""
+    minx, miny, maxx, maxy = grids.total_bounds
+    bbox = (minx - 0.05, miny - 0.05, maxx + 0.05, maxy + 0.05)
+    for layer, name in (("grids", "store's grids"), ("roads", "store's roads")):
+        reference = store.read_layer(layer, bbox=bbox).geometry.array
+        if len(reference):
+            offset = datum_offset(grids.geometry.array, crs, reference)
+            return [offset.message(name)] if offset else []
+    return []
+
+
+def _store_rows(grids: GeoDataFrame) -> GeoDataFrame:
+    rows = grids.assign(name=grids["name"].fillna(grids["code"]))
+    rows["households"] = rows["households"].fillna(0) if "households" in rows.columns else 0
+    return rows
+
+
+def _print_import(args: argparse.Namespace, report: dict, problems: list[Problem]) -> None:
+    if args.json:
+        print_json(report)
+        return
+    for change in report["changes"]:
+        print(f"fixed  {change}")
+    _print_problems(problems)
+    _print_warnings(report["warnings"])
+    for what, codes in report["orphans"].items():
+        listed = ", ".join(f"{code} ({n})" for code, n in sorted(codes.items()))
+        print(f"orphaned {what}: {sum(codes.values())} on codes the file does not have: {listed}")
+    for what, count in report.get("moved", {}).items():
+        print(f"moved {count} {what} to their new grid codes")
+
+
+def _print_warnings(warnings: list[str]) -> None:
+    for warning in warnings:
+        print(f"warning: {warning}")
 
 
 def _print_problems(problems: list[Problem]) -> None:
@@ -254,22 +406,3 @@ def _summary(problems: list[Problem]) -> str:
     counts = Counter(p.kind for p in problems)
     plural = "" if len(problems) == 1 else "s"
     return f"{len(problems)} problem{plural} (" + ", ".join(f"{n} {kind}" for kind, n in counts.most_common()) + ")"
-
-
-def _replace_store_grids(db: str, grids: GeoDataFrame) -> tuple[int, bool]:
-    """Replace the store's grids; chiefs and versions carry over for codes the store already has.
-    Returns the grids written and whether the police coverage over them could be kept."""
-    with open_store(db, create=True) as store:
-        previous = store.read_layer("grids").set_index("code")
-        rows = grids.assign(
-            name=grids["name"].fillna(grids["code"]),
-            households=(grids["households"] if "households" in grids.columns else 0),
-            chief_id=grids["code"].map(previous["chief_id"]),
-            version=grids["code"].map(previous["version"] + 1).fillna(1),
-        )
-        rows["households"] = rows["households"].fillna(0)
-        try:
-            count = store.write_layer("grids", rows, mode="replace")
-        except StoreError as err:
-            raise CliError(str(err)) from None
-        return count, keep_coverage(store)
