@@ -242,8 +242,11 @@ class RoadGraph:
     def geometry_to_xy(self, geometry):
         return shapely.transform(geometry, lambda xy: np.c_[self.to_xy(xy[:, 0], xy[:, 1])])
 
-    def snap(self, lon, lat, max_snap_m: float) -> Snap:
-        """Nearest segment of every point within `max_snap_m`; NaN positions find none.
+    def snap(self, lon, lat, max_snap_m: float, connected: bool = False) -> Snap:
+        """Nearest segment of every point within `max_snap_m`; NaN positions find none. With
+        `connected`, only segments of the main network count: a point beside a road piece cut
+        off from it (at the edge of an extract, behind a one-way stub) goes to the nearest
+        road that leads everywhere, and its walk there is part of its time.
 
         Exact: a piece whose midpoint is r away lies at least r - PIECE_M / 2 away, so once
         the k-th nearest midpoint is that much farther than the best piece found, no piece
@@ -254,12 +257,13 @@ class RoadGraph:
         segment = np.full(n, -1, dtype=np.int64)
         fraction, offroad = np.zeros(n), np.full(n, np.inf)
         sx, sy = np.full(n, np.nan), np.full(n, np.nan)
-        pending = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
-        pieces = self._pieces
+        pieces, tree = (self._main_pieces, self._main_tree) if connected else (self._pieces, self._piece_tree)
+        total = len(pieces["seg"])
+        pending = np.flatnonzero(np.isfinite(x) & np.isfinite(y)) if total else np.empty(0, dtype=np.int64)
         k, half = _FIRST_K, PIECE_M / 2
         while len(pending):
-            k = min(k, len(pieces["seg"]))
-            reach, piece = self._piece_tree.query(np.c_[x[pending], y[pending]], k=k)
+            k = min(k, total)
+            reach, piece = tree.query(np.c_[x[pending], y[pending]], k=k)
             reach, piece = reach.reshape(len(pending), k), piece.reshape(len(pending), k)
             px, py = x[pending, None], y[pending, None]
             ax, ay, dx, dy = pieces["ax"][piece], pieces["ay"][piece], pieces["dx"][piece], pieces["dy"][piece]
@@ -268,7 +272,7 @@ class RoadGraph:
             best = np.argmin(dist, axis=1)
             rows = np.arange(len(pending))
             nearest, chosen, along = dist[rows, best], piece[rows, best], t[rows, best]
-            settled = (reach[:, -1] - half >= nearest) | (k == len(pieces["seg"]))
+            settled = (reach[:, -1] - half >= nearest) | (k == total)
             hit = settled & (nearest <= max_snap_m)
             done = pending[hit]
             chosen, along = chosen[hit], along[hit]
@@ -283,6 +287,11 @@ class RoadGraph:
             pending = pending[~(settled | beyond)]
             k *= 4
         return Snap(segment, fraction, offroad, sx, sy)
+
+    def nearest_road_m(self, lon: float, lat: float, connected: bool = False) -> float:
+        """How far a point is from the nearest road (of the main network, with `connected`),
+        however far: for saying why a point cannot be placed. Infinite when there is none."""
+        return float(self.snap([lon], [lat], np.inf, connected).offroad_m[0])
 
     def _cut_into_pieces(self) -> None:
         """Straight pieces of at most PIECE_M of every segment, for the snapping index."""
@@ -308,6 +317,10 @@ class RoadGraph:
         }
         mid = np.c_[self._pieces["ax"] + self._pieces["dx"] / 2, self._pieces["ay"] + self._pieces["dy"] / 2]
         self._piece_tree = cKDTree(mid)
+        # A second index over the main network's pieces only, for snapping where a point must be routed.
+        main = self.seg_in_main[self._pieces["seg"]]
+        self._main_pieces = {name: values[main] for name, values in self._pieces.items()}
+        self._main_tree = cKDTree(mid[main])
 
     # -- searches -----------------------------------------------------------------------
 

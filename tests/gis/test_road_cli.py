@@ -74,7 +74,7 @@ def test_recommend_json_ranks_by_road_and_notes_unplaced_responders(tmp_path, ca
     assert code == 0
     ranked = json.loads(out)
     assert [r["id"] for r in ranked] == ["north", "own", "across"]
-    assert set(ranked[0]) == {"id", "name", "kind", "grid", "eta_s", "distance_m"}
+    assert set(ranked[0]) == {"id", "name", "kind", "grid", "eta_s", "distance_m", "by"} and ranked[0]["by"] == "road"
     assert ranked[0]["distance_m"] == pytest.approx(10 + 700 + 10, abs=0.1)
     assert "1 responder(s) without a position" in err
 

@@ -19,11 +19,12 @@ def make_router(network: Network, units: list[Unit], **options) -> Router:
     return Router(RoadGraph.from_frame(network.frame()), units_frame(units), policy=POLICY, **options)
 
 
-def check_against_reference(network, units, incident, k=None, **recommend):
+def check_against_reference(network, units, incident, k=None, main=None, **recommend):
+    """`main`: the network's main part, which the reference snaps onto (default: all of it)."""
     router = make_router(network, units)
     k = k or len(units)
     got = router.recommend(*map(float, lonlat(*incident)), k=k, kinds=ALL_KINDS, **recommend)
-    etas = reference_etas(network, incident, units)
+    etas = reference_etas(main or network, incident, units)
     assert [r.id for r in got] == reference_ranking(etas, units, k)
     for r in got:
         assert r.eta_s == pytest.approx(etas[r.id], abs=1e-3)
@@ -82,18 +83,25 @@ def test_one_way_loop_matches_brute_force(incident):
         assert etas["ahead"] > 1400 / 10  # round the loop at 36 km/h
 
 
-def test_responders_on_an_island_are_never_ranked():
-    network = (Network()
-               .add((0, 0), (1000, 0)).add((1000, 0), (1000, 1000)).add((1000, 1000), (0, 1000))
-               .add((0, 1000), (0, 0))
-               .add((100, 30), (300, 30)))  # an island road, 30 m from the incident
+def square_with_an_island() -> tuple[Network, Network]:
+    """A 1 km square of two-way roads, and the same with an island road 30 m inside it."""
+    square = (Network()
+              .add((0, 0), (1000, 0)).add((1000, 0), (1000, 1000)).add((1000, 1000), (0, 1000))
+              .add((0, 1000), (0, 0)))
+    with_island = Network(list(square.roads)).add((100, 30), (300, 30))
+    return with_island, square
+
+
+def test_points_by_an_island_road_walk_to_the_main_network():
+    network, main = square_with_an_island()
     units = [Unit("island", 200, 31), Unit("main", 1000, 500)]
     router = make_router(network, units)
-    got, _ = check_against_reference(network, units, incident=(200, -2))
-    assert [r.id for r in got] == ["main"]
-    assert router.off_network.tolist() == [True, False]
-    with pytest.raises(RoadNetworkError, match="not connected to the main road network"):
-        router.recommend(*lonlat(200, 35), kinds=ALL_KINDS)
+    got, _ = check_against_reference(network, units, incident=(200, 35), main=main, routes=True)
+    assert [r.id for r in got] == ["island", "main"] and not router.off_network.any()
+    # Both points walk down to the square's south side (31 and 35 m), not 1 m to the island.
+    assert got[0].eta_s == pytest.approx((31 + 35) / (5 / 3.6), abs=1e-3)
+    start, end = shapely.get_coordinates(got[0].route)[[0, -1]]
+    assert np.allclose(start, lonlat(200, 31)) and np.allclose(end, lonlat(200, 35))
 
 
 def random_network(seed: int, side: int = 7, spacing: float = 150.0) -> Network:
@@ -110,14 +118,49 @@ def random_network(seed: int, side: int = 7, spacing: float = 150.0) -> Network:
     return network
 
 
+def main_part(network: Network) -> Network:
+    """The roads between junctions that reach each other both ways, found by brute force
+    (a reachability closure over the junctions, not the graph's component labels)."""
+    ends = [(tuple(np.round(r.coords[0], 6)), tuple(np.round(r.coords[-1], 6))) for r in network.roads]
+    nodes = sorted({n for pair in ends for n in pair})
+    index = {n: i for i, n in enumerate(nodes)}
+    reach = np.eye(len(nodes), dtype=bool)
+    for road, (a, b) in zip(network.roads, ends):
+        reach[index[a], index[b]] = True
+        reach[index[b], index[a]] |= not road.oneway
+    for m in range(len(nodes)):  # Warshall
+        reach |= reach[:, [m]] & reach[[m], :]
+    both = reach & reach.T
+    largest = max(range(len(nodes)), key=lambda n: both[n].sum())
+    main = both[largest]
+    return Network([r for r, (a, b) in zip(network.roads, ends) if main[index[a]] and main[index[b]]])
+
+
+EDGE_ROWS = (0, 300, 450, 750)
+
+
+def cut_at_the_edge(network: Network, extent: float) -> Network:
+    """What an extract's edge leaves: one-way stubs out of the grid into dead ends, and short
+    two-way pieces whose links to the grid lay outside the extract."""
+    for y in EDGE_ROWS:
+        network.add((extent, y), (extent + 60, y + 20), oneway=True)
+        network.add((-70, y + 60), (-25, y + 90))
+    return network
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_random_street_grids_match_brute_force_for_every_responder(seed):
-    network = random_network(seed)
     rng = np.random.default_rng(100 + seed)
     extent = 6 * 150
+    network = cut_at_the_edge(random_network(seed), extent)
     units = [Unit(f"u{i:02d}", *rng.uniform(-20, extent + 20, 2)) for i in range(25)]
+    # Beside the stubs' dead ends and on the cut-off pieces: a few metres from them.
+    units += [Unit(f"east{y}", extent + 55, y + 25) for y in EDGE_ROWS]
+    units += [Unit(f"west{y}", -45, y + 78) for y in EDGE_ROWS]
+    main = main_part(network)
+    assert len(main.roads) == len(network.roads) - 8
     for incident in rng.uniform(0, extent, (6, 2)):
-        check_against_reference(network, units, tuple(incident))
+        check_against_reference(network, units, tuple(incident), main=main)
 
 
 def test_own_grid_workers_go_first_within_the_margin():
@@ -168,7 +211,7 @@ def test_points_beyond_the_snap_distance_are_outside_the_network():
     network = Network().add((0, 0), (2000, 0))
     router = make_router(network, [Unit("a", 100, 0), Unit("far", 100, 400)], max_snap_m=300)
     assert router.off_network.tolist() == [False, True]
-    with pytest.raises(RoadNetworkError, match="outside the road network"):
+    with pytest.raises(RoadNetworkError, match="outside the road network: the nearest connected road is 350 m away"):
         router.recommend(*lonlat(500, 350))
     assert [r.id for r in router.recommend(*lonlat(500, 250))] == ["a"]
 
