@@ -31,6 +31,12 @@ HIGHWAYS = {
 _YES = ("yes", "true", "1")
 _KEY_DEG = 1e-7
 
+# A grid counts as served by the roads when one passes within this distance of it; an extract
+# is refused when it serves under COVERED_SHARE of the grids (of the deepest level).
+SERVED_WITHIN_M = 500.0
+COVERED_SHARE = 0.5
+_METRES_PER_DEGREE = 111_195.0
+
 
 class OsmImportError(ValueError):
     """The file cannot be turned into roads; the message says why."""
@@ -71,6 +77,42 @@ def read_osm_roads(path: str | Path) -> gpd.GeoDataFrame:
     })
     segments, way_of = split_at_junctions(geoms)
     return gpd.GeoDataFrame(attributes.iloc[way_of].reset_index(drop=True), geometry=segments, crs=4326)
+
+
+def coverage_problem(roads, grids) -> str | None:
+    """Why `roads` (line geometries, lon/lat) do not serve the territory of `grids` (polygons, or
+    a grids frame, of which the deepest level counts), or None when they do or there are no grids:
+    an extract of another place, or one covering under half of the grids."""
+    if "level" in getattr(grids, "columns", ()) and grids["level"].notna().any():
+        grids = grids[grids["level"] == grids["level"].max()]
+    polygons = _present(getattr(grids, "geometry", grids))
+    lines = _present(getattr(roads, "geometry", roads))
+    if not len(polygons):
+        return None
+    if not len(lines):
+        return "there are no roads"
+    lat = shapely.total_bounds(polygons)[1::2].mean()
+    within_deg = SERVED_WITHIN_M / (_METRES_PER_DEGREE * np.cos(np.radians(lat)))  # along a parallel: the longer
+    served = np.unique(shapely.STRtree(lines).query(polygons, predicate="dwithin", distance=within_deg)[0])
+    if len(served) >= COVERED_SHARE * len(polygons):
+        return None
+    road_box, grid_box = shapely.box(*shapely.total_bounds(lines)), shapely.box(*shapely.total_bounds(polygons))
+    apart_km = shapely.distance(road_box, grid_box) * _METRES_PER_DEGREE / 1000
+    if apart_km >= 10:
+        return (f"the roads (around {_centre(road_box)}) lie {apart_km:,.0f} km from the grids "
+                f"(around {_centre(grid_box)}): an extract of another place?")
+    return (f"roads pass within {SERVED_WITHIN_M:.0f} m of only {len(served)} of {len(polygons)} grids "
+            f"({len(served) / len(polygons):.0%}): the extract does not cover the territory")
+
+
+def _present(geoms) -> np.ndarray:
+    geoms = np.asarray(geoms, dtype=object)
+    return geoms[~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)]
+
+
+def _centre(box) -> str:
+    point = box.centroid
+    return f"{point.x:.3f},{point.y:.3f}"
 
 
 def split_at_junctions(lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -9,7 +9,7 @@ from console.commands import CliError, open_store, print_json
 from console.commands.recommend import load_router
 from data.coveragemap import keep_coverage
 from data.store import StoreError
-from gis.osmroads import OsmImportError, read_osm_roads
+from gis.osmroads import OsmImportError, coverage_problem, read_osm_roads
 
 
 def register(subparsers) -> None:
@@ -20,11 +20,14 @@ def register(subparsers) -> None:
         "import",
         help="import drivable roads from an OpenStreetMap extract (.osm.pbf or .osm)",
         description="Read the drivable ways of an OSM extract, split them at junctions and write "
-        "them as the store's roads layer (class, speed, one-way, bridge).",
+        "them as the store's roads layer (class, speed, one-way, bridge). Refused (exit 1) when they "
+        "do not cover the store's grids: another place's extract, or one that serves under half of them.",
     )
     importer.add_argument("file", help="the .osm.pbf or .osm file")
     importer.add_argument("--db", required=True, help="the gridsight store (.gpkg)")
     importer.add_argument("--replace", action="store_true", help="replace the roads the store already has")
+    importer.add_argument("--force", action="store_true",
+                          help="import roads that do not cover the store's grids (refused otherwise)")
     importer.add_argument("--json", action="store_true", help="print JSON")
     importer.set_defaults(handler=run_import)
 
@@ -43,6 +46,10 @@ def run_import(args: argparse.Namespace) -> int:
         existing = store.count("roads")
         if existing and not args.replace:
             raise CliError(f"{args.db} already has {existing} road segments; use --replace to replace them")
+        problem = coverage_problem(segments, store.read_layer("grids"))
+        if problem and not args.force:
+            raise CliError(f"roads import refused: {problem}; check the file, or use --force to import it anyway. "
+                           "The store was not changed.", exit_code=1)
         try:
             store.write_layer("roads", segments, mode="replace")
         except StoreError as err:

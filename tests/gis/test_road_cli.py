@@ -6,12 +6,13 @@ import json
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 
 from console import cli
 from data.store import Store
-from gis.osmroads import read_osm_roads, split_at_junctions
+from gis.osmroads import coverage_problem, read_osm_roads, split_at_junctions
 from gis.roadgraph import RoadGraph, cache_path
 from tests.gis.roadnets import Network, Unit, lonlat, units_frame
 
@@ -206,3 +207,54 @@ def test_osm_import_bad_files(tmp_path, capsys, content, message):
     Store.create(db).close()
     code, _, err = run(capsys, "roads", "import", osm, "--db", db)
     assert code == 2 and message in err
+
+
+def lattice_grids(cols: int = 10, rows: int = 10) -> gpd.GeoDataFrame:
+    """Grids of 0.01° (about 1 km) from 112.0, 32.0: the town's roads reach only their south-west corner."""
+    cells = [shapely.box(112 + c / 100, 32 + r / 100, 112 + (c + 1) / 100, 32 + (r + 1) / 100)
+             for r in range(rows) for c in range(cols)]
+    return gpd.GeoDataFrame({"code": [f"G{i:03d}" for i in range(len(cells))], "name": "grid", "level": 1,
+                             "version": 1}, geometry=cells, crs=4326)
+
+
+def test_coverage_problem_names_roads_of_another_place_and_roads_that_serve_too_few_grids(tmp_path):
+    osm = tmp_path / "town.osm"
+    osm.write_text(OSM, encoding="utf-8")
+    roads = read_osm_roads(osm)
+    town = lattice_grids(3, 2)
+    assert coverage_problem(roads, town) is None
+    assert coverage_problem(roads, town.iloc[:0]) is None  # no grids yet: nothing to compare
+    far = roads.set_geometry(shapely.transform(roads.geometry.array, lambda xy: xy - [25, 0]))  # to Xinjiang
+    apart_km = shapely.distance(shapely.box(*far.total_bounds), shapely.box(*town.total_bounds)) * 111.195
+    assert apart_km > 2000
+    assert coverage_problem(far, town) == (
+        f"the roads (around 87.013,32.005) lie {apart_km:,.0f} km from the grids (around 112.015,32.010): "
+        "an extract of another place?")
+    city = lattice_grids()
+    within_deg = 500 / (111_195 * np.cos(np.radians(32.05)))  # 500 m along the city's middle parallel
+    served = sum(shapely.distance(cell, roads.geometry.array).min() <= within_deg for cell in city.geometry)
+    assert 0 < served < 50
+    problem = coverage_problem(roads, city)
+    assert problem.startswith(f"roads pass within 500 m of only {served} of 100 grids ({served}%)")
+    # Only the deepest level counts: a township covering the whole city does not hide the gap.
+    township = gpd.GeoDataFrame({"code": ["T"], "name": "t", "level": 1, "version": 1},
+                                geometry=[shapely.box(*city.total_bounds)], crs=4326)
+    levels = gpd.GeoDataFrame(pd.concat([township, city.assign(level=2)], ignore_index=True), crs=4326)
+    assert coverage_problem(roads, levels) == problem
+
+
+def test_roads_import_that_misses_the_territory_is_refused_unless_forced(tmp_path, capsys):
+    osm = tmp_path / "elsewhere.osm"
+    osm.write_text(OSM.replace('lon="112.', 'lon="87.'), encoding="utf-8")
+    db = tmp_path / "city.gpkg"
+    with Store.create(db) as store:
+        store.write_layer("grids", lattice_grids(3, 2))
+    code, out, err = run(capsys, "roads", "import", osm, "--db", db)
+    assert code == 1 and out == ""
+    assert err.startswith("gridsight: roads import refused: the roads (around 87.013,32.005) lie ")
+    assert "km from the grids" in err and "--force" in err and len(err.strip().splitlines()) == 1
+    with Store.open(db) as store:
+        assert store.count("roads") == 0
+    assert run(capsys, "roads", "import", osm, "--db", db, "--force")[0] == 0
+    with Store.open(db) as store:
+        assert store.count("roads") == 4
