@@ -1,0 +1,91 @@
+"""Import a centre's own layers (responders, cameras, patrol routes, checkpoints, departments)
+from the files centres hold, and export them back; no Qt.
+
+`import_layer` reads the file, finds its columns, checks every row against the store and then
+writes by id, or writes nothing: a file with a bad row is refused whole unless `skip_bad`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+
+from data.imports.checks import Context, check_rows
+from data.imports.columns import ColumnError, detect_columns
+from data.imports.layers import SPECS, LayerSpec
+from data.imports.secrets import mask_url
+from data.imports.tables import TableError, read_rows
+from data.imports.upsert import plan_upsert, write_plan
+from data.store import Store
+
+# Layers whose rows move the police coverage the console draws.
+COVERAGE_LAYERS = ("responders", "patrol_routes")
+_URL_IN_TEXT = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://\S+")
+
+
+class LayerImportError(Exception):
+    """The file cannot be imported at all (unreadable, a column missing); nothing was written."""
+
+
+def mask_text(text: str) -> str:
+    """Every URL in a message with its password masked."""
+    return _URL_IN_TEXT.sub(lambda m: mask_url(m.group(0)), text)
+
+
+def import_layer(store: Store, spec: LayerSpec, path: str | os.PathLike, *, crs: str = "wgs84",
+                 sheet: str | None = None, fields: Mapping[str, str | None] | None = None,
+                 replace: bool = False, skip_bad: bool = False, dry_run: bool = False) -> dict:
+    """Import `path` into the store's layer; the report (what was found, what changed, which rows are bad).
+
+    Nothing is written when a row is bad (unless `skip_bad`) or on a dry run."""
+    try:
+        rows = read_rows(path, sheet)
+        columns = detect_columns(rows.columns, {f.name: f.headers for f in spec.fields}, fields or {})
+    except (TableError, ColumnError) as err:
+        raise LayerImportError(mask_text(str(err))) from None
+    _require_columns(spec, columns, rows.geometries is not None)
+    grids = store.read_layer("grids")
+    responder_ids = [r[0] for r in store.query("SELECT responder_id FROM responders")]
+    context = Context.of(grids, responder_ids)
+    checked = check_rows(rows, columns, spec, context, crs)
+    refused = bool(checked.problems) and not skip_bad
+    plan = plan_upsert(store, spec, checked, context, replace)
+    written = not refused and not dry_run and plan.writes
+    coverage_kept = False
+    if written:
+        write_plan(store, plan)
+        if spec.layer in COVERAGE_LAYERS:
+            from data.coveragemap import keep_coverage  # the road graph is only needed after a write
+
+            coverage_kept = keep_coverage(store)
+    return {
+        "layer": spec.command, "file": os.fspath(path), "sheet": rows.sheet, "crs": crs,
+        "columns": columns, "positions": _positions_from(spec, columns, rows.geometries is not None), "rows": len(rows.records), "bad_rows": checked.bad,
+        "problems": [{**p.as_dict(rows.row_word), "problem": mask_text(p.message)} for p in checked.problems],
+        **plan.counts(), "kept_ids": plan.kept, "changed_columns": plan.changed_columns,
+        "refused": refused, "dry_run": dry_run, "written": written, "coverage_kept": coverage_kept,
+    }
+
+
+def _positions_from(spec: LayerSpec, columns: Mapping[str, str | None], vector: bool) -> str | None:
+    """Where positions are read from, for the report."""
+    if vector:
+        return "geometry"
+    wanted = ("path",) if spec.geometry == "line" else ("lon", "lat")
+    return " + ".join(columns[name] for name in wanted) if all(columns.get(n) for n in wanted) else None
+
+
+def _require_columns(spec: LayerSpec, columns: Mapping[str, str | None], vector: bool) -> None:
+    missing = [f for f in spec.fields if f.required and not columns.get(f.name)
+               and not (f.name == "id" and spec.id_from_name and columns.get("name"))]
+    if not vector and spec.position_required:
+        wanted = ("path",) if spec.geometry == "line" else ("lon", "lat")
+        missing += [spec.field(name) for name in wanted if not columns.get(name)]
+    if missing:
+        raise LayerImportError("; ".join(
+            f"no column for {f.name} (looked for {', '.join(f.headers[:6])}); name it with --{f.name.replace('_', '-')}-field"
+            for f in missing))
+
+
+__all__ = ["SPECS", "LayerImportError", "import_layer", "mask_text"]

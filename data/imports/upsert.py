@@ -1,0 +1,164 @@
+"""Write checked rows into the store by id: add the new, change the changed, leave the rest alone.
+
+The plan is made first (so that --dry-run shows it and a refused file writes nothing), then
+written in one transaction: changed and removed rows are deleted and the new versions appended.
+Columns the file does not provide keep what the store has; a position equal to the stored one
+keeps its source and time (a re-imported export changes nothing).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from data.imports.checks import Checked, Context
+from data.imports.layers import LayerSpec
+from data.imports.secrets import keep_stored_password
+from data.schema import LAYERS, STORAGE_SRID
+from data.store import Store
+
+# Positions closer than this (degrees, about 1 cm) are the same position.
+SAME_POSITION_DEG = 1e-7
+# Ticket states in which a ticket no longer needs its responders.
+DONE_STATES = ("closed", "merged")
+_CHUNK = 500  # ids per DELETE statement (SQLite's variable limit is far above)
+
+
+@dataclass
+class Plan:
+    spec: LayerSpec
+    added: list[dict] = field(default_factory=list)
+    changed: list[dict] = field(default_factory=list)
+    unchanged: int = 0
+    removed: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)  # would be removed, but leads or helps on open tickets
+    changed_columns: dict[str, int] = field(default_factory=dict)  # column -> rows changed in it
+
+    @property
+    def writes(self) -> bool:
+        return bool(self.added or self.changed or self.removed)
+
+    def counts(self) -> dict:
+        return {"added": len(self.added), "changed": len(self.changed), "unchanged": self.unchanged,
+                "removed": len(self.removed), "kept": len(self.kept)}
+
+
+def plan_upsert(store: Store, spec: LayerSpec, checked: Checked, context: Context, replace: bool = False) -> Plan:
+    stored = _stored_rows(store, spec)
+    columns = LAYERS[spec.layer].column_names
+    defaults = {f.column: f.default for f in spec.fields if f.column}
+    plan = Plan(spec)
+    for values in checked.rows:
+        key = values[spec.key]
+        old = stored.get(key)
+        new = dict(old) if old else {c: defaults.get(c) for c in columns} | {"geometry": None}
+        for column in columns:
+            if column in values:
+                new[column] = values[column]
+        for column in ("stream_main", "stream_sub"):
+            if old and column in values:
+                new[column] = keep_stored_password(values[column], old[column])
+        _position(new, old, values, checked, spec, context)
+        if old is None:
+            plan.added.append(new)
+            continue
+        differs = [c for c in columns if not _same(new[c], old[c])]
+        if not _same_geometry(new["geometry"], old["geometry"]):
+            differs.append("geometry")
+        if differs:
+            plan.changed.append(new)
+            for column in differs:
+                plan.changed_columns[column] = plan.changed_columns.get(column, 0) + 1
+        else:
+            plan.unchanged += 1
+    if replace:
+        listed = {values[spec.key] for values in checked.rows}
+        gone = [key for key in stored if key not in listed]
+        busy = open_ticket_responders(store) if spec.layer == "responders" else set()
+        plan.removed = [key for key in gone if key not in busy]
+        plan.kept = [key for key in gone if key in busy]
+    return plan
+
+
+def write_plan(store: Store, plan: Plan) -> None:
+    """Apply the plan in one transaction."""
+    spec = plan.spec
+    rows = plan.added + plan.changed
+    gone = [row[spec.key] for row in plan.changed] + plan.removed
+    with store.transaction() as tx:
+        for start in range(0, len(gone), _CHUNK):
+            chunk = gone[start:start + _CHUNK]
+            tx.execute(f'DELETE FROM "{spec.layer}" WHERE "{spec.key}" IN ({", ".join("?" * len(chunk))})',
+                       tuple(chunk))
+        if rows:
+            columns = LAYERS[spec.layer].column_names
+            frame = gpd.GeoDataFrame({c: [row[c] for row in rows] for c in columns},
+                                     geometry=[row["geometry"] for row in rows], crs=f"EPSG:{STORAGE_SRID}")
+            tx.write_layer(spec.layer, frame)
+
+
+def open_ticket_responders(store: Store) -> set[str]:
+    """Responders that lead or help on a ticket not yet closed or merged."""
+    marks = ", ".join("?" * len(DONE_STATES))
+    busy: set[str] = set()
+    for lead, helpers in store.query(f"SELECT lead_id, helper_ids FROM tickets WHERE state NOT IN ({marks})",
+                                     DONE_STATES):
+        busy.update(x.strip() for x in [lead or "", *(helpers or "").split(",")] if x.strip())
+    return busy
+
+
+def _stored_rows(store: Store, spec: LayerSpec) -> dict[str, dict]:
+    frame = store.read_layer(spec.layer)
+    columns = LAYERS[spec.layer].column_names
+    records = frame[columns].astype(object).where(frame[columns].notna(), None).to_dict("records")
+    for record, geom in zip(records, frame.geometry.values):
+        record["geometry"] = geom
+    return {record[spec.key]: record for record in records}
+
+
+def _position(new: dict, old: dict | None, values: dict, checked: Checked, spec: LayerSpec,
+              context: Context) -> None:
+    """Set the row's geometry (and a responder's position source and time) from what the file says."""
+    geom = values["geometry"]
+    responders = spec.layer == "responders"
+    if geom is None and responders:
+        if old is not None and old["geometry"] is not None and old.get("position_source") != "grid_label" \
+                and "geometry" not in checked.provided:
+            return  # the file has no position columns: a unit's reported position stays
+        if old is not None and old["geometry"] is not None and old.get("position_source") in ("fix", None) \
+                and old.get("position_at"):
+            return  # a position a device reported is newer knowledge than a roster without one
+        geom = context.labels[new["grid_code"]]
+        source = "grid_label"
+    elif geom is None:
+        if "geometry" not in checked.provided and old is not None:
+            return
+        source = None
+    else:
+        source = "file"
+    if old is not None and _same_geometry(geom, old["geometry"]):
+        return  # the same position keeps where and when it came from
+    new["geometry"] = geom
+    if responders:
+        new["position_source"] = source
+        new["position_at"] = None
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, float) and math.isnan(a):
+        a = None
+    if isinstance(b, float) and math.isnan(b):
+        b = None
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-9)
+    return a == b
+
+
+def _same_geometry(a, b) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return bool(shapely.equals_exact(a, b, tolerance=SAME_POSITION_DEG))
