@@ -349,11 +349,11 @@ class ConsoleWindow(QMainWindow):
         self._recommender.request(ticket["ticket_id"], ticket["lon"], ticket["lat"],
                                   _text_or_none(ticket.get("grid_code")), _text_or_none(ticket.get("category")))
 
-    def _on_recommendations(self, ticket_id: str, found: list) -> None:
+    def _on_recommendations(self, ticket_id: str, found: list, by: str) -> None:
         ticket = self.details.ticket
         if ticket is None or ticket["ticket_id"] != ticket_id:
             return  # the dispatcher has moved on
-        self.details.show_recommendations(found)
+        self.details.show_recommendations(found, by)
         self.map.show_selection(ticket["lon"], ticket["lat"], self.details.route_coordinates())
         self._recommended_for = ticket_id
         self.recommendationsDone.emit(ticket_id)

@@ -1,8 +1,9 @@
 """The right dock: the selected incident, and the responders recommended for it with their ETA.
 
-Recommendations come from gis.routing.Router on a worker thread (building the road graph of a
+Recommendations come from gis.routing's router on a worker thread (building the road graph of a
 city takes seconds, a search tens of milliseconds): the UI thread only posts requests and
-shows answers, dropping answers for an incident no longer selected.
+shows answers, dropping answers for an incident no longer selected. A store without roads ranks
+by straight-line distance, and the panel says so above the list and in the ETA column.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from PySide6.QtWidgets import (
 from console.incidents import display_value
 from console.labels import label
 from data.feeds import Positions
-from gis.routing import Recommendation, Router
+from gis.routing import BY_ROAD, BY_STRAIGHT_LINE, Recommendation, router_for_store
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ class _Request:
 class Recommender(QObject):
     """Ranks responders for incidents on its own thread; answers arrive as signals."""
 
-    ready = Signal(str, list)  # ticket id, [Recommendation]
+    ready = Signal(str, list, str)  # ticket id, [Recommendation], how measured (BY_ROAD, BY_STRAIGHT_LINE)
     failed = Signal(str, str)  # ticket id, why
 
     def __init__(self, store):
@@ -76,10 +77,10 @@ class Recommender(QObject):
         self._requests.put(None)
 
     def _serve(self) -> None:
-        router: Router | None = None
+        router = None
         while (request := self._latest(self._requests.get())) is not None:
             try:
-                router = router or Router.from_store(self._store)
+                router = router or router_for_store(self._store)
                 with self._lock:
                     positions, self._positions = self._positions, None
                 if positions is not None:
@@ -93,7 +94,7 @@ class Recommender(QObject):
                 log.exception("recommending responders failed")
                 self.failed.emit(request.ticket_id, str(err))
                 continue
-            self.ready.emit(request.ticket_id, found)
+            self.ready.emit(request.ticket_id, found, router.by)
 
     def _latest(self, request: _Request | None) -> _Request | None:
         """Skip requests overtaken by newer ones (the dispatcher moved on)."""
@@ -141,9 +142,14 @@ class IncidentDetails(QScrollArea):
         self._fields["duplicate"].setObjectName("duplicateHint")
         self.hint = QLabel(self.tr("Select an incident in the queue (J / K)."))
         self.hint.setWordWrap(True)
+        # Shown when the ETAs are straight-line estimates (no roads): a rough order, not a drive time.
+        self.basis = QLabel(self.tr("Estimated by straight-line distance (the store has no roads)"),
+                            objectName="rankingBasis")
+        self.basis.setWordWrap(True)
+        self.basis.setStyleSheet("color: #f0b429; font-weight: bold")
+        self.basis.setVisible(False)
         self.table = QTableWidget(0, 4)
-        self.table.setHorizontalHeaderLabels([self.tr("Responder"), self.tr("Kind"), self.tr("ETA"),
-                                              self.tr("Distance")])
+        self._show_basis(BY_ROAD)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         header = self.table.horizontalHeader()
@@ -198,6 +204,7 @@ class IncidentDetails(QScrollArea):
         caption = QLabel(self.tr("Recommended responders (1–5: lead, Shift+1–5: helper)"))
         caption.setWordWrap(True)  # a long caption must not widen the dock past the window
         layout.addWidget(caption)
+        layout.addWidget(self.basis)
         layout.addWidget(self.table)
         layout.addWidget(self.hint)
         layout.addLayout(actions)
@@ -297,8 +304,18 @@ class IncidentDetails(QScrollArea):
         for name in ("assignees", "department", "duplicate", "reporter"):
             self._form.setRowVisible(self._fields[name], bool(self._fields[name].text()))
 
-    def show_recommendations(self, found: list[Recommendation]) -> None:
+    def _show_basis(self, by: str) -> None:
+        """Say how the ETAs were measured: the mark and the column header."""
+        straight = by == BY_STRAIGHT_LINE
+        self.basis.setVisible(straight)
+        self.table.setHorizontalHeaderLabels([
+            self.tr("Responder"), self.tr("Kind"), self.tr("ETA (straight line)") if straight else self.tr("ETA"),
+            self.tr("Distance")])
+
+    def show_recommendations(self, found: list[Recommendation], by: str = BY_ROAD) -> None:
+        """Show ranked responders; `by` is how their ETAs were measured (the router's)."""
         self.recommendations = found
+        self._show_basis(by)
         self.table.setRowCount(len(found))
         own_grid = self.ticket.get("grid_code") if self.ticket else None
         for row, r in enumerate(found):
@@ -311,7 +328,8 @@ class IncidentDetails(QScrollArea):
             for column, text in enumerate(cells):
                 self.table.setItem(row, column, QTableWidgetItem(text))
         self.table.setVerticalHeaderLabels([str(n) for n in range(1, len(found) + 1)])
-        self.hint.setText("" if found else self.tr("No responder on duty can reach it by road."))
+        self.hint.setText("" if found else self.tr("No responder on duty can reach it by road.") if by == BY_ROAD
+                          else self.tr("No responder on duty has a position."))
         self.hint.setVisible(not found)  # no empty line between the table and the buttons
         self._show_assignees()  # names for the ids now known
 

@@ -54,7 +54,11 @@ def coverage_parts(store: Store, minutes: Sequence[float] = COVERAGE_MINUTES,
     (see _coverage_bands). Slow (~9 s of a core on the city): call it off the UI thread.
 
     The result is kept in the store and read back while the police places, the roads and the
-    territory are as they were: computing it again competes with the screen for the CPU."""
+    territory are as they were: computing it again competes with the screen for the CPU. A store
+    without roads has no bands (they are measured along roads): none, and the log says why."""
+    if store.count("roads") == 0:
+        log.warning("no police coverage: %s has no roads (recommendations use straight-line distance)", store.path)
+        return []
     grids = store.read_layer("grids")
     top = grids[grids["level"] == grids["level"].min()] if len(grids) else grids
     area = shapely.union_all(top.geometry.values)

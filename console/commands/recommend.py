@@ -1,4 +1,5 @@
-"""`gridsight recommend`: the responders who reach a point or a ticket's incident first by road."""
+"""`gridsight recommend`: the responders who reach a point or a ticket's incident first, by road
+(or, in a store without roads, by straight line: every answer says which)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from console.commands import CliError, open_store, parse_lonlat, print_json
 from gis.crs import CRS_NAMES, to_wgs84
 from gis.policy import RESPONDER_KINDS
 from gis.roadgraph import RoadNetworkError
-from gis.routing import Router
+from gis.routing import BY_STRAIGHT_LINE, Router, StraightLineRouter, router_for_store
 
 
 def register(subparsers) -> None:
@@ -19,7 +20,8 @@ def register(subparsers) -> None:
         "recommend",
         help="rank responders by road travel time to a point or an incident",
         description="Print the K responders who reach the point first by road, best first. "
-        "Without --kind, the dispatch policy picks the kinds that suit the category.",
+        "Without --kind, the dispatch policy picks the kinds that suit the category. A store without "
+        "roads ranks by straight-line distance at a stated speed per kind, and says so.",
     )
     parser.add_argument("--db", required=True, help="the gridsight store (.gpkg)")
     where = parser.add_mutually_exclusive_group(required=True)
@@ -36,10 +38,11 @@ def register(subparsers) -> None:
     parser.set_defaults(handler=run)
 
 
-def load_router(store) -> Router:
-    """The store's router; an empty or unusable road layer becomes a CLI message."""
+def load_router(store, straight_line: bool = False) -> Router | StraightLineRouter:
+    """The store's road router; an empty or unusable road layer becomes a CLI message, unless
+    `straight_line` allows a store without roads to rank by straight line."""
     try:
-        return Router.from_store(store)
+        return router_for_store(store) if straight_line else Router.from_store(store)
     except RoadNetworkError as err:
         raise CliError(str(err)) from None
 
@@ -71,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
             category, grid = args.category, grid_at(store, lon, lat)
         if store.count("responders") == 0:
             raise CliError(f"{args.db} has no responders")
-        router = load_router(store)
+        router = load_router(store, straight_line=True)
 
     kinds = RESPONDER_KINDS if args.kind == "any" else (args.kind,) if args.kind else None
     statuses = ("on_duty",) + ("busy",) * args.include_busy + ("off",) * args.include_off
@@ -83,8 +86,10 @@ def run(args: argparse.Namespace) -> int:
     _report_unranked(router)
     if args.json:
         print_json([r.as_dict(with_route=args.routes) for r in found])
-    elif not found:
-        print("no responder of the requested kinds and status can reach the point by road")
+        return 0
+    print(measured_by(router))
+    if not found:
+        print("no responder of the requested kinds and status can reach the point")
     else:
         for rank, r in enumerate(found, 1):
             minutes, seconds = divmod(round(r.eta_s), 60)
@@ -92,7 +97,15 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _report_unranked(router: Router) -> None:
+def measured_by(router: Router | StraightLineRouter) -> str:
+    """The line that says how the ETAs were measured."""
+    if router.by == BY_STRAIGHT_LINE:
+        speeds = ", ".join(f"{kind} {kph:g} km/h" for kind, kph in router.speeds_kph.items())
+        return f"by straight-line distance (the store has no roads) at {speeds}"
+    return "by road travel time"
+
+
+def _report_unranked(router: Router | StraightLineRouter) -> None:
     """Say on stderr (stdout may be JSON) which responders could not be ranked at all."""
     missing, off = int(router.without_position.sum()), int(router.off_network.sum())
     if missing or off:

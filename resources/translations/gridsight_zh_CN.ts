@@ -855,6 +855,18 @@
 <context>
     <name>IncidentDetails</name>
     <message>
+        <source>Estimated by straight-line distance (the store has no roads)</source>
+        <translation>按直线距离估算（库中无路网）</translation>
+    </message>
+    <message>
+        <source>ETA (straight line)</source>
+        <translation>直线估时</translation>
+    </message>
+    <message>
+        <source>No responder on duty has a position.</source>
+        <translation>在岗处置力量均无位置。</translation>
+    </message>
+    <message>
         <source>Ticket</source>
         <translation>工单</translation>
     </message>

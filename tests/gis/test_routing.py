@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import shapely
 
-from gis.policy import DispatchPolicy
+from gis.policy import STRAIGHT_LINE_KPH, DispatchPolicy
 from gis.roadgraph import RoadGraph, RoadNetworkError
-from gis.routing import Router
+from gis.routing import BY_STRAIGHT_LINE, Recommendation, Router, StraightLineRouter
 from tests.gis.roadnets import Network, Unit, lonlat, reference_etas, reference_ranking, units_frame
 
 POLICY = DispatchPolicy({"public_order": ("police",), "default": ("grid_worker",)}, own_grid_margin_s=0.0)
@@ -267,3 +267,26 @@ def test_snapping_sees_a_long_road_behind_a_cluster_of_short_ones():
     graph = RoadGraph.from_frame(network.frame())
     snap = graph.snap(*lonlat([0.0], [12.0]), max_snap_m=100.0)
     assert snap.segment.tolist() == [0] and snap.offroad_m[0] == pytest.approx(12.0, abs=1e-6)
+
+
+def test_without_roads_responders_are_ranked_by_straight_line_at_their_kinds_speed():
+    units = [Unit("walker", 0, 900), Unit("car", 0, 2500, kind="police"), Unit("own", 0, 1200, grid="G1"),
+             Unit("busy", 0, 10, status="busy"), Unit("lost", 0, 0)]
+    frame = units_frame(units)
+    frame.loc[4, "geometry"] = None
+    router = StraightLineRouter(frame, policy=POLICY)
+    at = lonlat(0, 0)
+    ranked = router.recommend(*at, kinds=ALL_KINDS, routes=True, margin_s=0)
+    assert [r.id for r in ranked] == ["car", "walker", "own"] and {r.by for r in ranked} == {"straight_line"}
+    for r in ranked:
+        unit = next(u for u in units if u.id == r.id)
+        assert r.distance_m == pytest.approx(unit.y, abs=0.5)  # the projection's scale error: < 2e-4
+        assert r.eta_s == pytest.approx(r.distance_m / (STRAIGHT_LINE_KPH[unit.kind] / 3.6))
+        assert np.allclose(shapely.get_coordinates(r.route), [lonlat(0, unit.y), at])
+    # Own grid and policy kinds as by road.
+    assert [r.id for r in router.recommend(*at, kinds=ALL_KINDS, grid_code="G1", margin_s=150)] == ["own", "car", "walker"]
+    assert [r.id for r in router.recommend(*at, category="public_order")] == ["car"]
+    assert router.without_position.tolist() == [False] * 4 + [True] and not router.off_network.any()
+    router.update_positions(["lost", "walker"], *lonlat([0, 0], [5, np.nan]))
+    assert [r.id for r in router.recommend(*at, kinds=ALL_KINDS)] == ["lost", "car", "own"]
+    assert Recommendation("a", "A", "police", None, 1.0, 2.0, by=BY_STRAIGHT_LINE).as_dict()["by"] == "straight_line"
