@@ -37,6 +37,7 @@ from console.mapview import (
     read_map_data,
 )
 from console.search import SearchBox
+from console.storecheck import StoreCheckBar
 from console.videodock import VideoDock
 from console.tiles import TileLayer, TileSource, choose_tiles, register_tile_scheme
 from data.feeds import PositionFeed, RoadSimulator
@@ -212,6 +213,13 @@ class ConsoleWindow(QMainWindow):
         self.search.left.connect(self.queue.table.setFocus)
         self.duty = DutyBar(self._dispatcher.seat, self._dispatcher.actor, self.queue.model, self.search)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.duty)
+        # What the store cannot do yet (`gridsight doctor`), once, under the duty bar.
+        self.addToolBarBreak(Qt.ToolBarArea.TopToolBarArea)
+        self.store_check = StoreCheckBar(self)
+        self.store_check.fixCopied.connect(lambda command: self.statusBar().showMessage(
+            self.tr("Fix command copied: {command}").format(command=command), MESSAGE_MS))
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.store_check)
+        self.store_check.start(store)
         self.map.contextRequested.connect(self._on_map_context)
         self.desk.watcher.start()
         self._counts = QLabel(objectName="mapCounts")
@@ -447,6 +455,9 @@ def take_screenshot(store: Store, out: Path, size: QSize, language: str, timeout
     try:
         deadline = headless.show_for_render(window, size, timeout_s)
         _wait_for(window.mapReady, window, deadline, f"the map did not finish drawing within {timeout_s:g} s")
+        if window.store_check.findings is None:
+            _wait_for(window.store_check.checked, window, deadline,
+                      f"the store check did not finish within {timeout_s:g} s")
         if incident is not None and not window.queue.select_ticket(incident):
             raise ConsoleError(f"no open incident {incident!r} in the queue")
         if window.details.ticket is not None and not window.recommendations_done:

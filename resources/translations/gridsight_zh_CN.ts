@@ -117,6 +117,10 @@
         <translation>当前事件</translation>
     </message>
     <message>
+        <source>Fix command copied: {command}</source>
+        <translation>已复制修复命令：{command}</translation>
+    </message>
+    <message>
         <source>Loading the map…</source>
         <translation>正在加载地图…</translation>
     </message>
@@ -855,18 +859,6 @@
 <context>
     <name>IncidentDetails</name>
     <message>
-        <source>Estimated by straight-line distance (the store has no roads)</source>
-        <translation>按直线距离估算（库中无路网）</translation>
-    </message>
-    <message>
-        <source>ETA (straight line)</source>
-        <translation>直线估时</translation>
-    </message>
-    <message>
-        <source>No responder on duty has a position.</source>
-        <translation>在岗处置力量均无位置。</translation>
-    </message>
-    <message>
         <source>Ticket</source>
         <translation>工单</translation>
     </message>
@@ -895,6 +887,10 @@
         <translation>报告人</translation>
     </message>
     <message>
+        <source>Estimated by straight-line distance (the store has no roads)</source>
+        <translation>按直线距离估算（库中无路网）</translation>
+    </message>
+    <message>
         <source>State</source>
         <translation>状态</translation>
     </message>
@@ -921,6 +917,10 @@
     <message>
         <source>P{priority}</source>
         <translation>{priority}级</translation>
+    </message>
+    <message>
+        <source>No responder on duty has a position.</source>
+        <translation>在岗处置力量均无位置。</translation>
     </message>
     <message>
         <source>Grid</source>
@@ -993,6 +993,10 @@
     <message>
         <source>helpers go with the lead: {names}</source>
         <translation>随主办派出的协办：{names}</translation>
+    </message>
+    <message>
+        <source>ETA (straight line)</source>
+        <translation>直线估时</translation>
     </message>
     <message>
         <source>No responder on duty can reach it by road.</source>
@@ -1462,6 +1466,112 @@
     <message>
         <source>Show or hide this panel</source>
         <translation>显示或隐藏本面板</translation>
+    </message>
+</context>
+<context>
+    <name>StoreCheck</name>
+    <message>
+        <source>No grids: incidents cannot be placed in a grid</source>
+        <translation>无网格：事件无法落到网格</translation>
+    </message>
+    <message>
+        <source>No responders: nobody to recommend or dispatch</source>
+        <translation>无处置力量：无人可推荐或派遣</translation>
+    </message>
+    <message>
+        <source>No roads: recommendations use straight-line distance</source>
+        <translation>无路网：推荐按直线距离</translation>
+    </message>
+    <message>
+        <source>No cameras: no video near incidents</source>
+        <translation>无摄像头：事件周边无视频</translation>
+    </message>
+    <message>
+        <source>No departments to transfer tickets to</source>
+        <translation>无职能部门：工单无法转派</translation>
+    </message>
+    <message>
+        <source>{count} of {total} grids have no grid worker</source>
+        <translation>{total} 个网格中 {count} 个没有网格员</translation>
+    </message>
+    <message>
+        <source>{count} responders are on unknown grid codes</source>
+        <translation>{count} 名处置人员所属网格编码不存在</translation>
+    </message>
+    <message>
+        <source>{count} cameras are on unknown grid codes</source>
+        <translation>{count} 个摄像头所属网格编码不存在</translation>
+    </message>
+    <message>
+        <source>{count} of {total} police units on duty: no position for {hours} h</source>
+        <translation>{total} 个在岗警力中 {count} 个已 {hours} 小时无定位</translation>
+    </message>
+    <message>
+        <source>{count} responders placed at their grid&apos;s label point</source>
+        <translation>{count} 名人员无定位，暂置于所属网格中心点</translation>
+    </message>
+    <message>
+        <source>{count} of {total} cameras have no stream</source>
+        <translation>{total} 个摄像头中 {count} 个没有取流地址</translation>
+    </message>
+    <message>
+        <source>{count} cameras with a stream are offline</source>
+        <translation>{count} 个有取流地址的摄像头离线</translation>
+    </message>
+    <message>
+        <source>The centre has no name</source>
+        <translation>指挥中心未命名</translation>
+    </message>
+</context>
+<context>
+    <name>StoreCheckBar</name>
+    <message>
+        <source>Store check</source>
+        <translation>数据自检</translation>
+    </message>
+    <message>
+        <source>Close the store check</source>
+        <translation>关闭数据自检</translation>
+    </message>
+    <message>
+        <source>{n} errors</source>
+        <translation>{n} 个错误</translation>
+    </message>
+    <message>
+        <source>{n} warnings</source>
+        <translation>{n} 个警告</translation>
+    </message>
+    <message>
+        <source>{n} notes</source>
+        <translation>{n} 条提示</translation>
+    </message>
+    <message>
+        <source>Store check ({totals}):</source>
+        <translation>数据自检（{totals}）：</translation>
+    </message>
+    <message>
+        <source>, </source>
+        <translation>、</translation>
+    </message>
+    <message>
+        <source>Fix: {command} (click to copy)</source>
+        <translation>修复：{command}（点击复制）</translation>
+    </message>
+    <message>
+        <source>All {n}</source>
+        <translation>全部 {n} 项</translation>
+    </message>
+    <message>
+        <source>Error</source>
+        <translation>错误</translation>
+    </message>
+    <message>
+        <source>Warning</source>
+        <translation>警告</translation>
+    </message>
+    <message>
+        <source>Note</source>
+        <translation>提示</translation>
     </message>
 </context>
 <context>
