@@ -218,6 +218,8 @@ class Router(_Ranking):
         """Why a point is not placed: how far the main network is, and a nearer cut-off road if any."""
         connected = self.graph.nearest_road_m(lon, lat, connected=True)
         nearest = self.graph.nearest_road_m(lon, lat)
+        if not np.isfinite(connected):  # e.g. only one-way roads that never lead back
+            return f"{lon:.6f} {lat:.6f} cannot be placed: no road of the network leads both to and from the others"
         message = (f"{lon:.6f} {lat:.6f} is outside the road network: the nearest connected road is "
                    f"{connected:.0f} m away (at most {self.max_snap_m:.0f} m is walked to a road)")
         if nearest < connected - 0.5:

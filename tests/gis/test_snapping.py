@@ -19,7 +19,7 @@ from gis.osmroads import read_osm_roads
 from gis.policy import DispatchPolicy
 from gis.roadgraph import RoadGraph, RoadNetworkError
 from gis.routing import WALK_SPEED_KPH, Router
-from tests.gis.roadnets import lonlat
+from tests.gis.roadnets import Network, lonlat
 from tests.gis.test_routing import EDGE_ROWS, cut_at_the_edge, main_part, random_network
 
 POLICY = DispatchPolicy({"default": ("grid_worker", "police")}, own_grid_margin_s=0.0)
@@ -202,3 +202,10 @@ def test_connected_snapping_is_exact_against_brute_force():
     assert np.allclose(snap.offroad_m[within], nearest[within], atol=1e-6)
     # Without the restriction, some of the same points snap to the fragments.
     assert (~graph.seg_in_main[graph.snap(*lonlat(x, y), max_snap_m=80.0).segment[within]]).any()
+
+
+def test_a_network_without_a_connected_part_says_so():
+    one_ways = Network().add((0, 0), (500, 0), oneway=True).add((500, 0), (500, 500), oneway=True)
+    router = Router(RoadGraph.from_frame(one_ways.frame()), policy=POLICY)
+    with pytest.raises(RoadNetworkError, match="no road of the network leads both to and from the others"):
+        router.place(*lonlat(250, 5))
