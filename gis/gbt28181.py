@@ -83,9 +83,10 @@ def describe_type(type_code: str) -> str:
 def parse_device_id(text: str) -> DeviceId:
     """Split a 20-digit id into its parts; DeviceIdError if it is not one."""
     digits = text.strip()
-    if len(digits) != ID_LENGTH or not digits.isascii() or not digits.isdigit():
-        raise DeviceIdError(f"{text!r} is not a GB/T 28181 device id (20 digits, got {len(digits)} characters"
-                            f"{'' if digits.isdigit() else ', not all digits'})")
+    ascii_digits = digits.isascii() and digits.isdigit()
+    if len(digits) != ID_LENGTH or not ascii_digits:
+        why = "" if ascii_digits else ", not all digits 0-9" + (" (full-width digits?)" if digits.isdigit() else "")
+        raise DeviceIdError(f"{text!r} is not a GB/T 28181 device id (20 digits, got {len(digits)} characters{why})")
     if digits[:2] not in PROVINCES:
         raise DeviceIdError(f"{digits}: centre code {digits[:8]} starts with {digits[:2]}, no province code")
     return DeviceId(digits[:8], digits[8:10], digits[10:13], digits[13], digits[14:])

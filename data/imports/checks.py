@@ -261,7 +261,9 @@ def _points(rows: Rows, columns, found: dict[int, list[Problem]]) -> np.ndarray:
             _note(found, Problem(number, lon_header, f"position {lon}, {lat} is not a pair of numbers"))
             continue
         if not (abs(x) <= 180 and abs(y) <= 90):
-            _note(found, Problem(number, lon_header, f"position {lon}, {lat} is not in degrees"))
+            swapped = abs(x) <= 90 and abs(y) <= 180
+            _note(found, Problem(number, lon_header, f"position {lon}, {lat} is not in degrees"
+                                 + (": latitude over 90, lat/lon swapped?" if swapped else "")))
             continue
         geoms[i] = shapely.Point(x, y)
     return geoms
