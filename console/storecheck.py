@@ -33,6 +33,8 @@ TEXTS = {
     "cameras_unknown_grid": QT_TRANSLATE_NOOP("StoreCheck", "{count} cameras are on unknown grid codes"),
     "stale_police_positions": QT_TRANSLATE_NOOP("StoreCheck",
                                                 "{count} of {total} police units on duty: no position for {hours} h"),
+    "police_roster_positions": QT_TRANSLATE_NOOP("StoreCheck",
+                                                 "{count} of {total} police units on duty: at their roster position"),
     "responders_at_grid_label": QT_TRANSLATE_NOOP("StoreCheck",
                                                   "{count} responders placed at their grid's label point"),
     "cameras_without_stream": QT_TRANSLATE_NOOP("StoreCheck", "{count} of {total} cameras have no stream"),

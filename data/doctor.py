@@ -18,6 +18,10 @@ from data.store import Store
 from data.workflow.clock import parse_iso, utc_now
 
 SEVERITIES = ("error", "warning", "note")
+# Every code a finding may have: scripts and the console (which words them) rely on them.
+CODES = ("no_grids", "no_responders", "no_roads", "no_cameras", "no_departments", "grids_without_worker",
+         "responders_unknown_grid", "cameras_unknown_grid", "stale_police_positions", "police_roster_positions",
+         "responders_at_grid_label", "cameras_without_stream", "cameras_offline", "no_centre_name")
 # A police unit on duty that has reported no position for this long is not where the map shows it.
 POSITION_STALE = timedelta(hours=2)
 
@@ -78,12 +82,17 @@ def examine(store: Store, now: datetime | None = None) -> list[Finding]:
             if astray:
                 add("warning", f"{layer}_unknown_grid", f"{astray} {noun} are on grid codes the store does not have",
                     astray, total, f"gridsight {layer} import FILE --db STORE")
-    police, stale = _stale_police(store, now)
+    police, stale, from_file = _police_positions(store, now)
     if stale:
         hours = f"{POSITION_STALE.total_seconds() / 3600:g} h"
+        # No command brings a unit's device back: the finding says which units to call.
         add("warning", "stale_police_positions",
-            f"{stale} of {police} police units on duty have reported no position for {hours}",
-            stale, police, "gridsight responders import FILE --db STORE")
+            f"{stale} of {police} police units on duty have reported no position for {hours}: "
+            "recommendations rank them where they were last seen", stale, police)
+    if from_file:
+        add("note", "police_roster_positions",
+            f"{from_file} of {police} police units on duty are where their roster places them: no device has "
+            "reported their position yet", from_file, police)
     placed = scalar("SELECT count(*) FROM responders WHERE position_source = 'grid_label'")
     if placed:
         add("note", "responders_at_grid_label",
@@ -104,12 +113,16 @@ def examine(store: Store, now: datetime | None = None) -> list[Finding]:
     return sorted(found, key=lambda f: SEVERITIES.index(f.severity))
 
 
-def _stale_police(store: Store, now: datetime) -> tuple[int, int]:
-    """Police units on duty, and how many of them have no position or none reported since
-    POSITION_STALE before `now`."""
-    rows = store.query("SELECT geom IS NULL, position_at FROM responders WHERE kind = 'police' AND status != 'off'")
+def _police_positions(store: Store, now: datetime) -> tuple[int, int, int]:
+    """Police units on duty; how many of those placed by their devices (or by a store older than
+    position sources) have no position or none reported since POSITION_STALE before `now`; and
+    how many are at a position a roster file gave."""
+    rows = store.query("SELECT geom IS NULL, position_at, position_source FROM responders "
+                       "WHERE kind = 'police' AND status != 'off'")
     cutoff = now - POSITION_STALE
-    return len(rows), sum(1 for missing, at in rows if missing or not _reported_since(at, cutoff))
+    stale = sum(1 for missing, at, source in rows
+                if source in (None, "fix") and (missing or not _reported_since(at, cutoff)))
+    return len(rows), stale, sum(1 for *_, source in rows if source == "file")
 
 
 def _reported_since(at: str | None, cutoff: datetime) -> bool:

@@ -1507,6 +1507,10 @@
         <translation>{total} 个在岗警力中 {count} 个已 {hours} 小时无定位</translation>
     </message>
     <message>
+        <source>{count} of {total} police units on duty: at their roster position</source>
+        <translation>{total} 个在岗警力中 {count} 个仍在名册位置，尚无设备定位</translation>
+    </message>
+    <message>
         <source>{count} responders placed at their grid&apos;s label point</source>
         <translation>{count} 名人员无定位，暂置于所属网格中心点</translation>
     </message>

@@ -10,6 +10,8 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QToolButton
 
 from console import cli
+from console.storecheck import TEXTS
+from data.doctor import CODES
 from data.store import Store
 from data.workflow.clock import iso, utc_now
 from tests.data.test_doctor import _complete_store
@@ -43,6 +45,10 @@ def test_the_console_shows_what_gridsight_doctor_finds(open_window, qtbot, store
     assert bar.isVisible() and QApplication.activeModalWidget() is None
     assert "无路网：推荐按直线距离" in bar.summary.text()
     assert "1 个摄像头所属网格编码不存在" in bar.summary.text()
+
+
+def test_every_finding_has_a_text_in_the_ui_language():
+    assert set(TEXTS) == set(CODES)
 
 
 def test_a_fix_is_copied_and_the_bar_closes(open_window, qtbot, store_path):

@@ -11,7 +11,7 @@ import pytest
 import shapely
 
 from data.centre import write_centre
-from data.doctor import POSITION_STALE, examine
+from data.doctor import CODES, POSITION_STALE, examine
 from data.store import Store
 from data.workflow.clock import iso
 
@@ -73,6 +73,7 @@ def changed(complete, tmp_path):
 
 
 def _codes(findings) -> dict[str, tuple]:
+    assert {f.code for f in findings} <= set(CODES)  # the documented codes only
     return {f.code: (f.severity, f.count, f.total) for f in findings}
 
 
@@ -115,6 +116,9 @@ def test_an_empty_store_cannot_dispatch_and_says_what_to_import_first(tmp_path):
     (["UPDATE responders SET geom = NULL WHERE responder_id = 'P2'"], {"stale_police_positions": ("warning", 1, 2)}),
     (["UPDATE responders SET position_at = 'yesterday' WHERE responder_id = 'P2'"],
      {"stale_police_positions": ("warning", 1, 2)}),
+    # A roster's position is not a stale device's: it is noted, not counted late.
+    (["UPDATE responders SET position_source = 'file', position_at = NULL WHERE responder_id = 'P1'"],
+     {"police_roster_positions": ("note", 1, 2)}),
     (["DELETE FROM cameras"], {"no_cameras": ("warning", None, None)}),
     (["DELETE FROM grids"], {"no_grids": ("error", None, None)}),
     (["DELETE FROM responders"],
