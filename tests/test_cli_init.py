@@ -10,6 +10,7 @@ import pytest
 import shapely
 
 from console import cli
+from data import gridversions
 from data.centre import read_centre
 from data.store import Store
 from gis.crs import convert
@@ -66,13 +67,18 @@ def test_init_builds_a_store_from_grids_roads_name_and_timezone(files, tmp_path,
         grids = store.read_layer("grids")
         assert sorted(grids["code"]) == sorted(grid_file_frame()["code"])
         assert set(grids["version"]) == {1}
+        # The grid history starts with them, so a later grids import can be rolled back to them.
+        history = gridversions.history(store)
+        assert set(history["changeset_id"]) == {1} and set(history["change"]) == {"created"}
+        assert history["why"].iloc[0] == f"gridsight init from {files / 'grids.geojson'}"
         assert store.count("roads") == 7  # 5 ways, the east-west ones cut at the middle junction
         centre = read_centre(store)
     assert (centre.name, centre.timezone) == ("江城市指挥中心", "Asia/Urumqi")
     # What to do next: every import, then the doctor, for this store.
+    db = f"'{out}'"  # quoted for a shell: the name is not plain ASCII
     for command in ("responders", "cameras", "routes", "checkpoints", "departments"):
-        assert f"gridsight {command} import FILE --db {out}" in stdout
-    assert f"gridsight doctor --db {out}" in stdout
+        assert f"gridsight {command} import FILE --db {db}" in stdout
+    assert f"gridsight doctor --db {db}" in stdout
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "centre", out.name]
 
 

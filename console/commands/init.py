@@ -8,12 +8,14 @@ Everything is read and checked before anything is written, and the store is buil
 from __future__ import annotations
 
 import argparse
+import shlex
 from pathlib import Path
 
 from geopandas import GeoDataFrame
 
 from console.commands import CliError, open_store, print_json
-from console.commands.grids import _print_problems, _summary
+from console.commands.grids import _login, _print_problems, _store_rows, _summary
+from data import gridversions
 from data.centre import DEFAULT_TIMEZONE, CentreError, check_timezone, write_centre
 from data.coveragemap import keep_coverage
 from data.storefile import store_built_beside
@@ -69,17 +71,19 @@ def run_init(args: argparse.Namespace) -> int:
         raise CliError(str(err)) from None
     grids = _valid_grids(args)
     roads = _roads(args.roads, grids)
-    with store_built_beside(out) as store, store.transaction() as tx:
-        tx.write_layer("grids", _first_versions(grids), mode="replace")
-        if roads is not None:
-            tx.write_layer("roads", roads, mode="replace")
-        write_centre(tx, args.name, args.timezone)
+    with store_built_beside(out) as store:
+        # The grid history's first change-set, as a grids import is: every grid at version 1.
+        gridversions.replace_all(store, _store_rows(grids), by=_login(), why=f"gridsight init from {args.grids}")
+        with store.transaction() as tx:
+            if roads is not None:
+                tx.write_layer("roads", roads, mode="replace")
+            write_centre(tx, args.name, args.timezone)
     coverage_kept = False
     if roads is not None:
         # In place, as after a grids or roads import: the road graph is cached for this path.
         with open_store(out) as store:
             coverage_kept = keep_coverage(store)
-    next_steps = [step.format(db=out) for step in NEXT_STEPS]
+    next_steps = [step.format(db=shlex.quote(str(out))) for step in NEXT_STEPS]
     if args.json:
         print_json({"created": str(out), "grids": len(grids), "roads": 0 if roads is None else len(roads),
                     "name": args.name, "timezone": args.timezone, "coverage_kept": coverage_kept,
@@ -124,9 +128,3 @@ def _roads(path: str | None, grids: GeoDataFrame) -> GeoDataFrame | None:
                        "`gridsight roads import FILE --force` if the extract is right).", exit_code=1)
     return roads
 
-
-def _first_versions(grids: GeoDataFrame) -> GeoDataFrame:
-    """The grids as a new store holds them: every grid at version 1, unnamed ones named by code."""
-    rows = grids.assign(name=grids["name"].fillna(grids["code"]), version=1)
-    rows["households"] = rows["households"].fillna(0) if "households" in rows.columns else 0
-    return rows
