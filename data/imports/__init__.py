@@ -49,8 +49,10 @@ def import_layer(store: Store, spec: LayerSpec, path: str | os.PathLike, *, crs:
     responder_ids = [r[0] for r in store.query("SELECT responder_id FROM responders")]
     context = Context.of(grids, responder_ids)
     checked = check_rows(rows, columns, spec, context, crs)
-    refused = bool(checked.problems) and not skip_bad
     plan = plan_upsert(store, spec, checked, context, replace)
+    problems = sorted(checked.problems + plan.problems, key=lambda p: p.number)
+    bad_rows = len({p.number for p in problems})
+    refused = bool(problems) and not skip_bad
     written = not refused and not dry_run and plan.writes
     coverage_kept = False
     if written:
@@ -61,8 +63,8 @@ def import_layer(store: Store, spec: LayerSpec, path: str | os.PathLike, *, crs:
             coverage_kept = keep_coverage(store)
     return {
         "layer": spec.command, "file": os.fspath(path), "sheet": rows.sheet, "crs": crs,
-        "columns": columns, "positions": _positions_from(spec, columns, rows.geometries is not None), "rows": len(rows.records), "bad_rows": checked.bad,
-        "problems": [{**p.as_dict(rows.row_word), "problem": mask_text(p.message)} for p in checked.problems],
+        "columns": columns, "positions": _positions_from(spec, columns, rows.geometries is not None), "rows": len(rows.records), "bad_rows": bad_rows,
+        "problems": [{**p.as_dict(rows.row_word), "problem": mask_text(p.message)} for p in problems],
         **plan.counts(), "kept_ids": plan.kept, "changed_columns": plan.changed_columns,
         "refused": refused, "dry_run": dry_run, "written": written, "coverage_kept": coverage_kept,
     }

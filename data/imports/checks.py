@@ -71,7 +71,7 @@ class Checked:
     rows: list[dict]  # per good row: the store's values, "geometry", "_number"
     provided: set[str]  # the store's columns the file provides
     problems: list[Problem]
-    bad: int  # rows refused
+    position_column: str | None = None  # the file's header positions are reported under
 
 
 def check_rows(rows: Rows, columns: Mapping[str, str | None], spec: LayerSpec, context: Context,
@@ -104,12 +104,8 @@ def check_rows(rows: Rows, columns: Mapping[str, str | None], spec: LayerSpec, c
                                     f"duplicate id {key} (also {rows.row_word} {first_seen[key]})"))
         elif key is not None:
             first_seen[key] = number
-        if values["geometry"] is None and number not in unplaced:
-            header = columns.get("lon") or columns.get("path")
-            if spec.position_required:
-                problems.append(Problem(number, header, "missing position"))
-            elif spec.layer == "responders" and not values.get("grid_code"):
-                problems.append(Problem(number, header, "no position and no grid to place it at"))
+        if values["geometry"] is None and number not in unplaced and spec.position_required:
+            problems.append(Problem(number, columns.get("lon") or columns.get("path"), "missing position"))
         if not problems:
             out.append(values)
     if locate_grids and out:
@@ -119,7 +115,7 @@ def check_rows(rows: Rows, columns: Mapping[str, str | None], spec: LayerSpec, c
         for values, hit in zip(out, hits.tolist()):
             values["grid_code"] = None if hit == OUTSIDE else codes[hit]
     problems = sorted((p for ps in found.values() for p in ps), key=lambda p: p.number)
-    return Checked(out, provided, problems, sum(1 for ps in found.values() if ps))
+    return Checked(out, provided, problems, columns.get("lon") or columns.get("path"))
 
 
 def _read_field(f, record: dict, columns, spec: LayerSpec, context: Context, values: dict,

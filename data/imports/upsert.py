@@ -15,7 +15,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from data.imports.checks import Checked, Context
+from data.imports.checks import Checked, Context, Problem
 from data.imports.layers import LayerSpec
 from data.imports.secrets import keep_stored_password
 from data.schema import LAYERS, STORAGE_SRID
@@ -37,6 +37,7 @@ class Plan:
     removed: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)  # would be removed, but leads or helps on open tickets
     changed_columns: dict[str, int] = field(default_factory=dict)  # column -> rows changed in it
+    problems: list[Problem] = field(default_factory=list)  # rows that cannot be placed, found only here
 
     @property
     def writes(self) -> bool:
@@ -62,7 +63,10 @@ def plan_upsert(store: Store, spec: LayerSpec, checked: Checked, context: Contex
         for column in ("stream_main", "stream_sub"):
             if old and column in values:
                 new[column] = keep_stored_password(values[column], old[column])
-        _position(new, old, values, checked, spec, context)
+        if not _position(new, old, values, checked, spec, context):
+            plan.problems.append(Problem(values["_number"], checked.position_column,
+                                         "no position and no grid to place it at"))
+            continue
         if old is None:
             plan.added.append(new)
             continue
@@ -121,31 +125,34 @@ def _stored_rows(store: Store, spec: LayerSpec) -> dict[str, dict]:
 
 
 def _position(new: dict, old: dict | None, values: dict, checked: Checked, spec: LayerSpec,
-              context: Context) -> None:
-    """Set the row's geometry (and a responder's position source and time) from what the file says."""
+              context: Context) -> bool:
+    """Set the row's geometry (and a responder's position source and time) from what the file says;
+    False for a responder that has no position and no grid to be placed at."""
     geom = values["geometry"]
     responders = spec.layer == "responders"
+    kept = old is not None and old["geometry"] is not None
     if geom is None and responders:
-        if old is not None and old["geometry"] is not None and old.get("position_source") != "grid_label" \
-                and "geometry" not in checked.provided:
-            return  # the file has no position columns: a unit's reported position stays
-        if old is not None and old["geometry"] is not None and old.get("position_source") in ("fix", None) \
-                and old.get("position_at"):
-            return  # a position a device reported is newer knowledge than a roster without one
+        if kept and old.get("position_source") != "grid_label" and "geometry" not in checked.provided:
+            return True  # the file has no position columns: a unit's reported position stays
+        if kept and old.get("position_source") in ("fix", None) and old.get("position_at"):
+            return True  # a position a device reported is newer knowledge than a roster without one
+        if not new.get("grid_code"):
+            return False
         geom = context.labels[new["grid_code"]]
         source = "grid_label"
     elif geom is None:
         if "geometry" not in checked.provided and old is not None:
-            return
+            return True
         source = None
     else:
         source = "file"
     if old is not None and _same_geometry(geom, old["geometry"]):
-        return  # the same position keeps where and when it came from
+        return True  # the same position keeps where and when it came from
     new["geometry"] = geom
     if responders:
         new["position_source"] = source
         new["position_at"] = None
+    return True
 
 
 def _same(a, b) -> bool:
