@@ -219,3 +219,54 @@ def test_workers_moved_in_the_attributes_form_are_saved_and_rolled_back(store_pa
         gridversions.rollback(store, changeset, by="analyst", why="back")
         assert dict(store.query("SELECT responder_id, grid_code FROM responders")) == {"W1": leaf, "W2": neighbour}
         assert store.query("SELECT chief_id FROM grids WHERE code = ?", (leaf,)) == [(None,)]
+
+
+def test_a_merge_saved_before_grids_imports_still_rolls_its_workers_back(store_path):
+    """Change-sets saved before grids imports record moved workers as {responder id: [old, new]}."""
+    with Store.open(store_path) as store:
+        original = store.read_layer("grids")
+        code = leaves(original)["code"].iloc[0]
+        receiver = neighbours(original, code)[0]
+        changeset = gridversions.save(store, editing.merge(original, receiver, code).change, by="ana", why="merge")
+        assert gridversions.moved_rows(store, changeset) == {"responders": {"W1": [code, receiver]}}
+        with store.transaction() as tx:
+            tx.execute("UPDATE grid_changesets SET reassigned = ? WHERE changeset_id = ?",
+                       (json.dumps({"W1": [code, receiver]}), changeset))
+        gridversions.rollback(store, changeset, by="ana", why="wrong village")
+        workers = dict(store.query("SELECT responder_id, grid_code FROM responders"))
+    assert workers["W1"] == code
+
+
+def test_replace_all_saves_the_whole_layout_as_one_change_set_moving_remapped_rows(store_path):
+    with Store.open(store_path) as store:
+        grids = store.read_layer("grids")
+        leaf = leaves(grids)["code"].iloc[0]
+        with store.transaction() as tx:
+            tx.execute("UPDATE grids SET chief_id = 'W2' WHERE code = ?", (leaves(grids)["code"].iloc[1],))
+        renamed = grids.assign(code=grids["code"].replace({leaf: "NEW"}), version=None)
+        assert gridversions.orphans(store, renamed["code"]) == {"responders": {leaf: 1}}
+        assert gridversions.orphans(store, renamed["code"], {leaf: "NEW"}) == {}
+        changeset = gridversions.replace_all(store, renamed.drop(columns=["chief_id", "version"]), by="ana",
+                                             why="new codes", remap={leaf: "NEW"})
+        saved = store.read_layer("grids").set_index("code")
+        log = gridversions.history(store, changeset_id=changeset)
+        workers = dict(store.query("SELECT responder_id, grid_code FROM responders"))
+        moved = gridversions.moved_rows(store, changeset)
+    assert sorted(saved.index) == sorted(renamed["code"])
+    assert saved.loc[leaves(grids)["code"].iloc[1], "chief_id"] == "W2"  # chiefs carry over for codes kept
+    assert set(log["operation"]) == {"import"}
+    assert dict(zip(log["code"], log["change"]))[leaf] == "deleted"
+    assert workers["W1"] == "NEW" and moved == {"responders": {"W1": [leaf, "NEW"]}}
+
+
+def test_a_chain_of_remapped_codes_moves_each_row_once(store_path):
+    with Store.open(store_path) as store:
+        grids = store.read_layer("grids")
+        leaf = leaves(grids)["code"].iloc[0]
+        neighbour = neighbours(grids, leaf)[0]
+        remap = {leaf: neighbour, neighbour: "NEW"}  # a renumbering: each grid takes the next code
+        renamed = grids.assign(code=[remap.get(code, code) for code in grids["code"]])
+        gridversions.replace_all(store, renamed.drop(columns=["chief_id", "version"]), by="ana", why="renumbered",
+                                 remap=remap)
+        workers = dict(store.query("SELECT responder_id, grid_code FROM responders"))
+    assert workers == {"W1": neighbour, "W2": "NEW"}
