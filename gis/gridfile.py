@@ -286,7 +286,8 @@ def _check_rings(frame: GeoDataFrame, path: str) -> None:
 def _rings_error(path: str, broken: list[tuple[int, str]]) -> GridFileError:
     shown = "; ".join(f"fid {fid}: {why}" for fid, why in broken[:5])
     more = f"; and {len(broken) - 5} more" if len(broken) > 5 else ""
-    return GridFileError(f"{path}: {len(broken)} feature(s) with broken polygon rings, fix them in the file: {shown}{more}")
+    return GridFileError(
+        f"{path}: {len(broken)} feature(s) with broken polygon rings, fix them in the file: {shown}{more}")
 
 
 def _default_layer(path: str, names: list[str]) -> str | None:

@@ -64,7 +64,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "import",
         help="replace a store's grids with a valid grid file",
         description="Validate a grid file and, only if it is valid, replace the store's grids with it "
-        "in one transaction. Invalid input leaves the store as it was (exit 1).",
+        "in one transaction, saved as a change-set of the grid history (`grids rollback` undoes it). Invalid "
+        "input, or rows (tickets, responders, cameras, routes, departments) left on codes the file lacks without "
+        "--remap or --orphans keep, leave the store as it was (exit 1).",
     )
     _add_input_arguments(import_parser)
     import_parser.add_argument("--db", required=True, metavar="FILE.gpkg", help="store (created if missing)")
