@@ -69,9 +69,11 @@ def examine(store: Store, now: datetime | None = None) -> list[Finding]:
     if grids:
         leaves = scalar("SELECT count(*) FROM grids g WHERE NOT EXISTS "
                         "(SELECT 1 FROM grids c WHERE c.parent_code = g.code)")
+        # The workers' codes as one list (SQLite builds it once), not a correlated search: that one
+        # walked every worker of the kind index for each grid (19 s for 10,000 grids, 27,000 workers).
         unstaffed = scalar("SELECT count(*) FROM grids g WHERE NOT EXISTS (SELECT 1 FROM grids c "
-                           "WHERE c.parent_code = g.code) AND NOT EXISTS (SELECT 1 FROM responders r "
-                           "WHERE r.grid_code = g.code AND r.kind = 'grid_worker')")
+                           "WHERE c.parent_code = g.code) AND g.code NOT IN "
+                           "(SELECT grid_code FROM responders WHERE kind = 'grid_worker' AND grid_code IS NOT NULL)")
         if unstaffed:
             add("warning", "grids_without_worker", f"{unstaffed} of {leaves} grids have no grid worker",
                 unstaffed, leaves, "gridsight responders import FILE --db STORE")
