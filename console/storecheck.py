@@ -7,6 +7,7 @@ codes and counts: data/ keeps no UI text.
 
 from __future__ import annotations
 
+import html
 import logging
 import threading
 
@@ -111,7 +112,8 @@ class StoreCheckBar(QToolBar):
         totals = [text.format(n=counts[severity]) for severity, text in (
             ("error", self.tr("{n} errors")), ("warning", self.tr("{n} warnings")), ("note", self.tr("{n} notes")))
             if counts[severity]]
-        shown = [f"<span style='color:{SEVERITY_COLOURS[f.severity]}'>{finding_text(f)}</span>" for f in findings]
+        shown = [f"<span style='color:{SEVERITY_COLOURS[f.severity]}'>{html.escape(finding_text(f))}</span>"
+                 for f in findings]
         self.summary.setText(self.tr("Store check ({totals}):").format(totals=self.tr(", ").join(totals)) + " "
                              + " · ".join(shown))
         self.menu.clear()
