@@ -346,7 +346,7 @@ GRID_CHANGESETS = Table(
         ("why", "TEXT", False),
         ("operation", "TEXT", False),
         ("rolls_back", "INTEGER"),  # the change-set this one undid, for rollbacks
-        ("reassigned", "TEXT"),  # JSON {responder_id: [old grid_code, new grid_code]}
+        ("reassigned", "TEXT"),  # JSON {table: {row id: [old grid_code, new grid_code]}} of the rows moved
     ),
     "Every saved change of the grid layout: who, when and why",
     since=3,

@@ -188,9 +188,9 @@ def run_validate(args: argparse.Namespace) -> int:
         print_json({"valid": not problems, "features": len(grids), "problems": [p.as_dict() for p in problems],
                     "warnings": warnings})
     else:
-        _print_problems(problems)
+        print_problems(problems)
         _print_warnings(warnings)
-        print(f"{_source(args)}: {len(grids)} features, {_summary(problems)}")
+        print(f"{_source(args)}: {len(grids)} features, {problems_summary(problems)}")
     return 1 if problems else 0
 
 
@@ -207,7 +207,7 @@ def run_import(args: argparse.Namespace) -> int:
         _print_import(args, report, problems)
         hint = "" if args.fix else ", or try --fix"
         raise CliError(
-            f"import refused: {_summary(problems)}; fix the file{hint}. The store was not changed.", exit_code=1
+            f"import refused: {problems_summary(problems)}; fix the file{hint}. The store was not changed.", exit_code=1
         )
     unknown = sorted(set(remap.values()) - set(grids["code"]))
     if unknown:
@@ -223,7 +223,7 @@ def run_import(args: argparse.Namespace) -> int:
                 "with --remap OLD=NEW or --remap-file FILE.csv, or keep them with --orphans keep. "
                 "The store was not changed.", exit_code=1)
         try:
-            changeset = gridversions.replace_all(store, _store_rows(grids), by=args.by or _login(),
+            changeset = gridversions.replace_all(store, store_rows(grids), by=args.by or login_name(),
                                                  why=args.why or f"grids import of {_source(args)}", remap=remap)
         except gridversions.GridConflict as err:
             raise CliError(str(err), exit_code=3) from None
@@ -350,7 +350,8 @@ def _read_remap_file(path: str) -> list[tuple[str, str]]:
     return pairs
 
 
-def _login() -> str:
+def login_name() -> str:
+    """Who runs the command, for the grid history (init and imports are saved as change-sets)."""
     try:
         return getpass.getuser()
     except (KeyError, OSError):
@@ -370,7 +371,8 @@ def _datum_warnings(store, grids: GeoDataFrame, crs: str | None) -> list[str]:
     return []
 
 
-def _store_rows(grids: GeoDataFrame) -> GeoDataFrame:
+def store_rows(grids: GeoDataFrame) -> GeoDataFrame:
+    """Grids as read from a file, with the defaults the store needs (a name, households)."""
     rows = grids.assign(name=grids["name"].fillna(grids["code"]))
     rows["households"] = rows["households"].fillna(0) if "households" in rows.columns else 0
     return rows
@@ -382,7 +384,7 @@ def _print_import(args: argparse.Namespace, report: dict, problems: list[Problem
         return
     for change in report["changes"]:
         print(f"fixed  {change}")
-    _print_problems(problems)
+    print_problems(problems)
     _print_warnings(report["warnings"])
     for what, codes in report["orphans"].items():
         listed = ", ".join(f"{code} ({n})" for code, n in sorted(codes.items()))
@@ -396,13 +398,14 @@ def _print_warnings(warnings: list[str]) -> None:
         print(f"warning: {warning}")
 
 
-def _print_problems(problems: list[Problem]) -> None:
+def print_problems(problems: list[Problem]) -> None:
+    """The problems of a grid file, one line each (also init's report)."""
     for p in problems:
         where = f" at {p.lon:.6f},{p.lat:.6f}" if p.lon is not None else ""
         print(f"{p.kind:<16} {p.code or '-'} (fid {p.fid}): {p.message}{where}")
 
 
-def _summary(problems: list[Problem]) -> str:
+def problems_summary(problems: list[Problem]) -> str:
     if not problems:
         return "valid"
     counts = Counter(p.kind for p in problems)

@@ -14,7 +14,7 @@ from pathlib import Path
 from geopandas import GeoDataFrame
 
 from console.commands import CliError, open_store, print_json
-from console.commands.grids import _login, _print_problems, _store_rows, _summary
+from console.commands.grids import login_name, print_problems, problems_summary, store_rows
 from data import gridversions
 from data.centre import DEFAULT_TIMEZONE, CentreError, check_timezone, write_centre
 from data.coveragemap import keep_coverage
@@ -73,7 +73,7 @@ def run_init(args: argparse.Namespace) -> int:
     roads = _roads(args.roads, grids)
     with store_built_beside(out) as store:
         # The grid history's first change-set, as a grids import is: every grid at version 1.
-        gridversions.replace_all(store, _store_rows(grids), by=_login(), why=f"gridsight init from {args.grids}")
+        gridversions.replace_all(store, store_rows(grids), by=login_name(), why=f"gridsight init from {args.grids}")
         with store.transaction() as tx:
             if roads is not None:
                 tx.write_layer("roads", roads, mode="replace")
@@ -108,8 +108,8 @@ def _valid_grids(args: argparse.Namespace) -> GeoDataFrame:
         if args.json:
             print_json({"created": None, "grids": len(grids), "problems": [p.as_dict() for p in problems]})
         else:
-            _print_problems(problems)
-        raise CliError(f"init refused: {args.grids}: {_summary(problems)}; fix the file "
+            print_problems(problems)
+        raise CliError(f"init refused: {args.grids}: {problems_summary(problems)}; fix the file "
                        "and run init again. No store was written.", exit_code=1)
     return grids
 
