@@ -123,6 +123,7 @@ class IncidentDetails(QScrollArea):
         self.ticket: dict | None = None
         self.record: dict | None = None  # the ticket as the workflow shows it (timeline, reporter)
         self.recommendations: list[Recommendation] = []
+        self.by = BY_ROAD  # how the last answer was measured; the next one is most likely measured the same way
         self.staged_helpers: list[Recommendation] = []  # go with the lead when it is dispatched
         self._form = QFormLayout()
         self._form.setVerticalSpacing(3)
@@ -247,7 +248,8 @@ class IncidentDetails(QScrollArea):
         self._show_optional_rows()
         if not same:
             self.show_recommendations([])
-            self.hint.setText(self.tr("Finding the nearest responders by road…"))
+            self.hint.setText(self.tr("Finding the nearest responders by road…") if self.by == BY_ROAD
+                              else self.tr("Finding the nearest responders…"))
             self.hint.setVisible(True)
 
     def show_record(self, record: dict) -> None:
@@ -312,10 +314,11 @@ class IncidentDetails(QScrollArea):
             self.tr("Responder"), self.tr("Kind"), self.tr("ETA (straight line)") if straight else self.tr("ETA"),
             self.tr("Distance")])
 
-    def show_recommendations(self, found: list[Recommendation], by: str = BY_ROAD) -> None:
-        """Show ranked responders; `by` is how their ETAs were measured (the router's)."""
+    def show_recommendations(self, found: list[Recommendation], by: str | None = None) -> None:
+        """Show ranked responders; `by` is how their ETAs were measured (the router's; None: as before)."""
         self.recommendations = found
-        self._show_basis(by)
+        self.by = by or self.by
+        self._show_basis(self.by)
         self.table.setRowCount(len(found))
         own_grid = self.ticket.get("grid_code") if self.ticket else None
         for row, r in enumerate(found):
@@ -328,7 +331,7 @@ class IncidentDetails(QScrollArea):
             for column, text in enumerate(cells):
                 self.table.setItem(row, column, QTableWidgetItem(text))
         self.table.setVerticalHeaderLabels([str(n) for n in range(1, len(found) + 1)])
-        self.hint.setText("" if found else self.tr("No responder on duty can reach it by road.") if by == BY_ROAD
+        self.hint.setText("" if found else self.tr("No responder on duty can reach it by road.") if self.by == BY_ROAD
                           else self.tr("No responder on duty has a position."))
         self.hint.setVisible(not found)  # no empty line between the table and the buttons
         self._show_assignees()  # names for the ids now known

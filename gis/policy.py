@@ -12,12 +12,12 @@ from pathlib import Path
 
 POLICY_FILE = Path(__file__).with_name("dispatch_policy.json")
 RESPONDER_KINDS = ("grid_worker", "police", "department")
-# Without roads, responders are ranked by straight-line distance at these speeds (km/h): each kind's
-# usual speed (grid workers on e-bikes 12, police cars 35, department vans 30) over 1.3, the usual
-# ratio of a city trip's road length to its straight line.
+# Each kind's usual speed in a city, km/h: grid workers on e-bikes, police cars, department vans.
+USUAL_SPEED_KPH = {"grid_worker": 12.0, "police": 35.0, "department": 30.0}
+# Without roads, responders are ranked by straight-line distance at these speeds: the usual ones
+# over 1.3, the usual ratio of a city trip's road length to its straight line.
 DETOUR_FACTOR = 1.3
-STRAIGHT_LINE_KPH = {kind: round(speed / DETOUR_FACTOR, 1)
-                     for kind, speed in {"grid_worker": 12.0, "police": 35.0, "department": 30.0}.items()}
+STRAIGHT_LINE_KPH = {kind: round(speed / DETOUR_FACTOR, 1) for kind, speed in USUAL_SPEED_KPH.items()}
 
 
 @dataclass(frozen=True)

@@ -859,6 +859,10 @@
 <context>
     <name>IncidentDetails</name>
     <message>
+        <source>Finding the nearest responders…</source>
+        <translation>正在查找最近的处置力量…</translation>
+    </message>
+    <message>
         <source>Ticket</source>
         <translation>工单</translation>
     </message>

@@ -22,6 +22,9 @@ def test_recommendations_without_roads_say_they_are_straight_line(open_window, r
     assert details.table.horizontalHeaderItem(2).text() == "直线估时"
     assert details.table.item(0, 2).text()  # an ETA shows
     details.grab().save(str(tmp_path / "straight-line.png"))
+    # While the next incident's answer is awaited, the panel does not claim roads.
+    details.show_ticket({**details.ticket, "ticket_id": "T-next"})
+    assert details.basis.isVisible() and details.hint.text() == "正在查找最近的处置力量…"
     # A router with roads (a later answer) takes the mark off.
     details.show_recommendations([Recommendation("A", "甲", "grid_worker", None, 30.0, 200.0)], BY_ROAD)
     assert details.basis.isHidden() and details.table.horizontalHeaderItem(2).text() == "预计到达"
