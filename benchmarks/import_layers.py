@@ -126,9 +126,10 @@ def _write_cameras(path: Path, grids, count: int, rng) -> Path:
     heading = np.round(rng.uniform(0, 360, count), 1)
     fov = np.round(rng.uniform(50, 110, count))
     with_password = rng.random(count) < 0.3
+    credentials = np.where(with_password, "admin:Pa/ss#1@", "")
     rows = ([f"42060200001321{i:06d}", f"摄像机{i}", classes[i], heading[i], fov[i],
-             f"rtsp://{'admin:Pa/ss#1@' if with_password[i] else ''}10.{i // 65536}.{i // 256 % 256}.{i % 256}:554/main",
-             xy[i, 0], xy[i, 1]] for i in range(count))
+             f"rtsp://{credentials[i]}10.{i // 65536}.{i // 256 % 256}.{i % 256}:554/main", xy[i, 0], xy[i, 1]]
+            for i in range(count))
     return _write_xlsx(path, ["设备编码", "设备名称", "点位类别", "朝向", "视场角", "取流地址", "经度", "纬度"], rows)
 
 

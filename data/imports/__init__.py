@@ -63,7 +63,8 @@ def import_layer(store: Store, spec: LayerSpec, path: str | os.PathLike, *, crs:
             coverage_kept = keep_coverage(store)
     return {
         "layer": spec.command, "file": os.fspath(path), "sheet": rows.sheet, "crs": crs,
-        "columns": columns, "positions": _positions_from(spec, columns, rows.geometries is not None), "rows": len(rows.records), "bad_rows": bad_rows,
+        "columns": columns, "positions": _positions_from(spec, columns, rows.geometries is not None),
+        "rows": len(rows.records), "bad_rows": bad_rows,
         "problems": [{**p.as_dict(rows.row_word), "problem": mask_text(p.message)} for p in problems],
         **plan.counts(), "kept_ids": plan.kept, "changed_columns": plan.changed_columns,
         "refused": refused, "dry_run": dry_run, "written": written, "coverage_kept": coverage_kept,
@@ -86,7 +87,8 @@ def _require_columns(spec: LayerSpec, columns: Mapping[str, str | None], vector:
         missing += [spec.field(name) for name in wanted if not columns.get(name)]
     if missing:
         raise LayerImportError("; ".join(
-            f"no column for {f.name} (looked for {', '.join(f.headers[:6])}); name it with --{f.name.replace('_', '-')}-field"
+            f"no column for {f.name} (looked for {', '.join(f.headers[:6])}); "
+            f"name it with --{f.name.replace('_', '-')}-field"
             for f in missing))
 
 

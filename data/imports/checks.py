@@ -170,7 +170,8 @@ def _value(f, text: str, spec: LayerSpec, context: Context):
         code = f.values.get(text.lower())
         if code is None:
             known = sorted({k for k in f.values if not k.isascii()})
-            return None, f"unknown {f.name} {text!r}; known: {', '.join(known)} or {', '.join(sorted(set(f.values.values())))}"
+            codes = sorted(set(f.values.values()))
+            return None, f"unknown {f.name} {text!r}; known: {', '.join(known)} or {', '.join(codes)}"
         return code, None
     if f.number is not None:
         try:

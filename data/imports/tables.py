@@ -11,7 +11,7 @@ import codecs
 import csv
 import io
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pyogrio
@@ -41,7 +41,6 @@ class Rows:
     row_word: str = "row"  # how the report names a row: "row" (tables) or "feature" (vector files)
     projected: bool = False  # the file declared a projected CRS and was reprojected to lon/lat
     sheet: str | None = None
-    notes: list[str] = field(default_factory=list)
 
 
 def read_rows(path: str | os.PathLike, sheet: str | None = None) -> Rows:

@@ -43,7 +43,8 @@ def test_xlsx_reads_the_first_sheet_or_the_one_named(tmp_path):
 def test_gpx_tracks_become_lines(tmp_path):
     gpx = tmp_path / "patrol.gpx"
     gpx.write_text(
-        '<?xml version="1.0" encoding="UTF-8"?>\n<gpx version="1.1" creator="test" xmlns="http://www.topografix.com/GPX/1/1">'
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<gpx version="1.1" creator="test" xmlns="http://www.topografix.com/GPX/1/1">'
         "<trk><name>一号巡逻线</name><trkseg><trkpt lat=\"32.00\" lon=\"112.10\"/><trkpt lat=\"32.01\" lon=\"112.11\"/></trkseg>"
         "<trkseg><trkpt lat=\"32.01\" lon=\"112.11\"/><trkpt lat=\"32.02\" lon=\"112.11\"/></trkseg></trk></gpx>",
         encoding="utf-8")

@@ -4,6 +4,7 @@ without positions places people at their grid's label point; --dry-run writes no
 
 from __future__ import annotations
 
+import geopandas as gpd
 import pytest
 import shapely
 
@@ -75,7 +76,8 @@ def test_an_updated_file_changes_exactly_the_changed_rows(store_path, places, tm
 def test_columns_the_file_does_not_have_keep_what_the_store_holds(store_path, tmp_path):
     with Store.open(store_path) as store:
         (rid, name, status, skills), = store.query(
-            "SELECT responder_id, name, status, skills FROM responders WHERE kind = 'police' AND status = 'busy' LIMIT 1")
+            "SELECT responder_id, name, status, skills FROM responders "
+            "WHERE kind = 'police' AND status = 'busy' LIMIT 1")
     path = write_csv(tmp_path / "names.csv", ["编号", "姓名", "类型"], [[rid, name + "（改）", "民警"]])
     report = run(store_path, "responders", path)
     assert counts(report) == {"added": 0, "changed": 1, "unchanged": 0, "removed": 0}
@@ -136,3 +138,33 @@ def test_writing_responders_keeps_the_police_coverage_up_to_date(store_path, pla
     report = run(store_path, "responders", write_csv(tmp_path / "roster.csv", ROSTER, roster(places)))
     assert report["coverage_kept"]
     assert kept_coverage(store_path)  # read back, not computed again
+
+
+def test_gpx_tracks_import_as_patrol_routes_named_by_their_track(store_path, places, tmp_path):
+    (_, x1, y1), (_, x2, y2) = places[:2]
+    gpx = tmp_path / "patrol.gpx"
+    gpx.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<gpx version="1.1" creator="test" xmlns="http://www.topografix.com/GPX/1/1">'
+        f'<trk><name>夜巡一线</name><trkseg><trkpt lat="{y1}" lon="{x1}"/><trkpt lat="{y2}" lon="{x2}"/></trkseg></trk>'
+        "</gpx>", encoding="utf-8")
+    report = run(store_path, "routes", gpx)
+    assert report["added"] == 1 and report["positions"] == "geometry"
+    with Store.open(store_path) as store:
+        route = store.read_layer("patrol_routes", where="route_id = '夜巡一线'")
+    assert route["name"].tolist() == ["夜巡一线"]
+    assert shapely.get_coordinates(route.geometry.iat[0]).tolist() == [[x1, y1], [x2, y2]]
+
+
+def test_a_surveying_bureaus_shapefile_in_a_cgcs2000_projection_imports(store_path, places, tmp_path):
+    """Checkpoints from a Shapefile in CGCS2000 / 3-degree Gauss-Kruger (EPSG:4547) with Chinese field names."""
+    points = [shapely.Point(x, y) for _, x, y in places[:2]]
+    frame = gpd.GeoDataFrame({"编号": ["K9001", "K9002"], "名称": ["甲卡口", "乙卡口"], "类型": ["市界", "收费站"]},
+                             geometry=points, crs=4490).to_crs(4547)
+    frame.to_file(tmp_path / "卡口.shp", encoding="utf-8")
+    report = run(store_path, "checkpoints", tmp_path / "卡口.shp", crs="gcj02")  # a projected file is not GCJ-02
+    assert report["added"] == 2 and not report["problems"]
+    with Store.open(store_path) as store:
+        stored = store.read_layer("checkpoints", where="checkpoint_id LIKE 'K9%'").sort_values("checkpoint_id")
+    assert stored["kind"].tolist() == ["boundary", "expressway_exit"]
+    assert all(a.distance(b) < 1e-7 for a, b in zip(stored.geometry, points))
