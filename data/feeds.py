@@ -15,11 +15,12 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
+from gis.policy import USUAL_SPEED_KPH
+
 # Metres per degree of latitude; a degree of longitude is this times cos(latitude).
 METRES_PER_DEGREE = 111_320.0
-# Typical moving speed by responder kind in km/h: grid workers walk or ride e-bikes in their
-# grid, police patrol cars and department vans drive, all capped by the road's speed.
-KIND_SPEED_KPH = {"grid_worker": 12.0, "police": 35.0, "department": 30.0}
+# Simulated responders move at their kind's usual speed (gis.policy), capped by the road's speed;
+# this one for a kind it does not know.
 DEFAULT_SPEED_KPH = 15.0
 # Responders in these states stay where they are.
 RESTING_STATUSES = frozenset({"off"})
@@ -67,7 +68,7 @@ class RoadSimulator:
         moving = ~responders["status"].isin(RESTING_STATUSES).to_numpy() & ~responders.geometry.is_empty.to_numpy()
         movers = responders[moving]
         self.ids = movers["responder_id"].astype(str).to_numpy()
-        kind_speed = movers["kind"].map(KIND_SPEED_KPH).fillna(DEFAULT_SPEED_KPH).to_numpy(dtype=float) / 3.6
+        kind_speed = movers["kind"].map(USUAL_SPEED_KPH).fillna(DEFAULT_SPEED_KPH).to_numpy(dtype=float) / 3.6
         self._speed_mps = kind_speed * self._rng.uniform(0.7, 1.2, len(movers))
         tree = shapely.STRtree(lines)
         self._road = tree.query_nearest(movers.geometry.values, return_distance=False, all_matches=False)[1]
