@@ -132,3 +132,22 @@ def test_import_and_export_run_without_qt(store_path, tmp_path):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "6 unchanged" in result.stdout
+
+
+def test_replace_removes_the_departments_the_file_no_longer_lists_but_not_those_open_tickets_name(
+        store_path, tmp_path, capsys):
+    with Store.open(store_path) as store:
+        named = {d for d, in store.query("SELECT department FROM tickets WHERE department IS NOT NULL "
+                                         "AND state NOT IN ('closed', 'merged')")}
+        every = {d for d, in store.query("SELECT department_id FROM departments")}
+    assert named and every - named  # the demo transfers tickets to some departments
+    listed = sorted(every - named)[0]
+    path = write_csv(tmp_path / "d.csv", ["部门编码", "部门名称", "联系电话", "反馈时限"],
+                     [[listed, "某局", "12319", "72"]], "gbk")
+    exit_code, out, _ = gridsight(capsys, "departments", "import", path, "--db", store_path, "--replace", "--json")
+    report = json.loads(out)
+    assert exit_code == 0 and (report["changed"], report["removed"]) == (1, len(every) - 1 - len(named))
+    assert set(report["kept_ids"]) == named
+    with Store.open(store_path) as store:
+        assert {d for d, in store.query("SELECT department_id FROM departments")} == named | {listed}
+        assert store.query("SELECT phone FROM departments WHERE department_id = ?", (listed,)) == [("12319",)]

@@ -103,7 +103,7 @@ def _print_report(report: dict) -> None:
               "(fix them, or --skip-bad to import the good rows)")
         return
     if report["kept_ids"]:
-        print(f"kept {len(report['kept_ids'])} responders on open tickets: {', '.join(report['kept_ids'])}")
+        print(f"kept {len(report['kept_ids'])} {report['layer']} that open tickets name: {', '.join(report['kept_ids'])}")
     if report["bad_rows"]:
         print(f"skipped {report['bad_rows']} bad rows")
     verb = "would be" if report["dry_run"] else "were" if report["written"] else "are"

@@ -62,7 +62,8 @@ def import_layer(store: Store, spec: LayerSpec, path: str | os.PathLike, *, crs:
 
             coverage_kept = keep_coverage(store)
     return {
-        "layer": spec.command, "file": os.fspath(path), "sheet": rows.sheet, "crs": crs,
+        "layer": spec.command, "file": os.fspath(path), "sheet": rows.sheet,
+        "crs": "the file's own projection" if rows.projected else crs,
         "columns": columns, "positions": _positions_from(spec, columns, rows.geometries is not None),
         "rows": len(rows.records), "bad_rows": bad_rows,
         "problems": [{**p.as_dict(rows.row_word), "problem": mask_text(p.message)} for p in problems],

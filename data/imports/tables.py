@@ -39,7 +39,7 @@ class Rows:
     numbers: list[int]
     geometries: np.ndarray | None = None  # per row, for vector files (lon/lat unless `projected`)
     row_word: str = "row"  # how the report names a row: "row" (tables) or "feature" (vector files)
-    projected: bool = False  # the file declared a projected CRS and was reprojected to lon/lat
+    projected: bool = False  # the file declared a projected CRS and was reprojected to lon/lat (--crs not applied)
     sheet: str | None = None
 
 

@@ -35,7 +35,7 @@ class Plan:
     changed: list[dict] = field(default_factory=list)
     unchanged: int = 0
     removed: list[str] = field(default_factory=list)
-    kept: list[str] = field(default_factory=list)  # would be removed, but leads or helps on open tickets
+    kept: list[str] = field(default_factory=list)  # would be removed, but open tickets name them
     changed_columns: dict[str, int] = field(default_factory=dict)  # column -> rows changed in it
     problems: list[Problem] = field(default_factory=list)  # rows that cannot be placed, found only here
 
@@ -82,7 +82,7 @@ def plan_upsert(store: Store, spec: LayerSpec, checked: Checked, context: Contex
     if replace:
         listed = {values[spec.key] for values in checked.rows}
         gone = [key for key in stored if key not in listed]
-        busy = open_ticket_responders(store) if spec.layer == "responders" else set()
+        busy = on_open_tickets(store, spec)
         plan.removed = [key for key in gone if key not in busy]
         plan.kept = [key for key in gone if key in busy]
     return plan
@@ -105,13 +105,16 @@ def write_plan(store: Store, plan: Plan) -> None:
             tx.write_layer(spec.layer, frame)
 
 
-def open_ticket_responders(store: Store) -> set[str]:
-    """Responders that lead or help on a ticket not yet closed or merged."""
+def on_open_tickets(store: Store, spec: LayerSpec) -> set[str]:
+    """Ids that a ticket not yet closed or merged names: responders that lead or help on it, the
+    department it is transferred to. --replace keeps them, or the ticket would point at no one."""
+    columns = {"responders": "lead_id, helper_ids", "departments": "department"}.get(spec.layer)
+    if columns is None:
+        return set()
     marks = ", ".join("?" * len(DONE_STATES))
     busy: set[str] = set()
-    for lead, helpers in store.query(f"SELECT lead_id, helper_ids FROM tickets WHERE state NOT IN ({marks})",
-                                     DONE_STATES):
-        busy.update(x.strip() for x in [lead or "", *(helpers or "").split(",")] if x.strip())
+    for row in store.query(f"SELECT {columns} FROM tickets WHERE state NOT IN ({marks})", DONE_STATES):
+        busy.update(x.strip() for value in row for x in (value or "").split(",") if x.strip())
     return busy
 
 

@@ -163,7 +163,7 @@ def test_a_surveying_bureaus_shapefile_in_a_cgcs2000_projection_imports(store_pa
                              geometry=points, crs=4490).to_crs(4547)
     frame.to_file(tmp_path / "卡口.shp", encoding="utf-8")
     report = run(store_path, "checkpoints", tmp_path / "卡口.shp", crs="gcj02")  # a projected file is not GCJ-02
-    assert report["added"] == 2 and not report["problems"]
+    assert report["added"] == 2 and not report["problems"] and report["crs"] == "the file's own projection"
     with Store.open(store_path) as store:
         stored = store.read_layer("checkpoints", where="checkpoint_id LIKE 'K9%'").sort_values("checkpoint_id")
     assert stored["kind"].tolist() == ["boundary", "expressway_exit"]
