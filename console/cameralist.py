@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from console.videowall import CAMERA_MIME
 from video.registry import CameraRegistry
-from video.streams import mask_url
+from data.streamurls import mask_url
 
 CAMERA_ID_ROLE = Qt.ItemDataRole.UserRole
 SEARCH_ROLE = Qt.ItemDataRole.UserRole + 1  # lower-case name, id, grid and owner

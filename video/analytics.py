@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 
 from video.capture import StreamOpenError, open_capture
-from video.streams import mask_url
+from data.streamurls import mask_url
 
 Box = tuple[int, int, int, int]  # x, y, width, height in source pixels
 Zone = Sequence[tuple[float, float]]  # polygon in shares of the frame's width and height (0..1)

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit, urlunsplit
 import cv2
 import numpy as np
 
-from video.streams import mask_url
+from data.streamurls import mask_url
 
 # RTSP over TCP: interleaved streams survive lossy links and NAT, and a server that dies closes
 # the connection, so a dead stream is noticed at once rather than at the read timeout.

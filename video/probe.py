@@ -7,7 +7,7 @@ import time
 import cv2
 
 from video.capture import StreamOpenError, open_capture
-from video.streams import mask_url
+from data.streamurls import mask_url
 
 
 def fourcc_text(value: float) -> str | None:

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from pyproj import Geod
 
-from video.streams import mask_url
+from data.streamurls import mask_url
 
 WGS84 = Geod(ellps="WGS84")
 # Metres in a degree of latitude at the fewest (at the equator); a degree of longitude has at least

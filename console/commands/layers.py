@@ -10,7 +10,8 @@ import argparse
 import sys
 
 from console.commands import CliError, open_store, print_json
-from data.imports import SPECS, LayerImportError, import_layer, mask_text
+from data.imports import SPECS, LayerImportError, import_layer
+from data.streamurls import mask_urls_in_text
 from data.imports.exports import EXPORT_SUFFIXES, ExportError, export_layer
 from data.imports.layers import LayerSpec
 from data.store import StoreError
@@ -77,7 +78,7 @@ def run_import(args: argparse.Namespace) -> int:
         except LayerImportError as err:
             raise CliError(str(err)) from None
         except StoreError as err:
-            raise CliError(mask_text(str(err))) from None
+            raise CliError(mask_urls_in_text(str(err))) from None
     if args.json:
         print_json(report)
     else:

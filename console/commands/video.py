@@ -15,7 +15,7 @@ from pathlib import Path
 
 from console.commands import CliError, open_store, print_json
 from console.i18n import DEFAULT_LANGUAGE, LANGUAGES
-from video.streams import mask_url
+from data.streamurls import mask_url
 
 DEFAULT_FOOTAGE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "gridsight" / "footage"
 

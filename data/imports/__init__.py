@@ -8,29 +8,22 @@ writes by id, or writes nothing: a file with a bad row is refused whole unless `
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 
 from data.imports.checks import Context, check_rows
 from data.imports.columns import ColumnError, detect_columns
 from data.imports.layers import SPECS, LayerSpec
-from data.imports.secrets import mask_url
 from data.imports.tables import TableError, read_rows
 from data.imports.upsert import plan_upsert, write_plan
 from data.store import Store
+from data.streamurls import mask_urls_in_text
 
 # Layers whose rows move the police coverage the console draws.
 COVERAGE_LAYERS = ("responders", "patrol_routes")
-_URL_IN_TEXT = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://\S+")
 
 
 class LayerImportError(Exception):
     """The file cannot be imported at all (unreadable, a column missing); nothing was written."""
-
-
-def mask_text(text: str) -> str:
-    """Every URL in a message with its password masked."""
-    return _URL_IN_TEXT.sub(lambda m: mask_url(m.group(0)), text)
 
 
 def import_layer(store: Store, spec: LayerSpec, path: str | os.PathLike, *, crs: str = "wgs84",
@@ -43,7 +36,7 @@ def import_layer(store: Store, spec: LayerSpec, path: str | os.PathLike, *, crs:
         rows = read_rows(path, sheet)
         columns = detect_columns(rows.columns, {f.name: f.headers for f in spec.fields}, fields or {})
     except (TableError, ColumnError) as err:
-        raise LayerImportError(mask_text(str(err))) from None
+        raise LayerImportError(mask_urls_in_text(str(err))) from None
     _require_columns(spec, columns, rows.geometries is not None)
     grids = store.read_layer("grids")
     responder_ids = [r[0] for r in store.query("SELECT responder_id FROM responders")]
@@ -66,7 +59,7 @@ def import_layer(store: Store, spec: LayerSpec, path: str | os.PathLike, *, crs:
         "crs": "the file's own projection" if rows.projected else crs,
         "columns": columns, "positions": _positions_from(spec, columns, rows.geometries is not None),
         "rows": len(rows.records), "bad_rows": bad_rows,
-        "problems": [{**p.as_dict(rows.row_word), "problem": mask_text(p.message)} for p in problems],
+        "problems": [{**p.as_dict(rows.row_word), "problem": mask_urls_in_text(p.message)} for p in problems],
         **plan.counts(), "kept_ids": plan.kept, "changed_columns": plan.changed_columns,
         "refused": refused, "dry_run": dry_run, "written": written, "coverage_kept": coverage_kept,
     }
@@ -93,4 +86,4 @@ def _require_columns(spec: LayerSpec, columns: Mapping[str, str | None], vector:
             for f in missing))
 
 
-__all__ = ["SPECS", "LayerImportError", "import_layer", "mask_text"]
+__all__ = ["SPECS", "LayerImportError", "import_layer"]

@@ -16,7 +16,7 @@ import pyogrio
 import shapely
 
 from data.imports.layers import LayerSpec
-from data.imports.secrets import without_password
+from data.streamurls import without_password
 from data.schema import STORAGE_SRID
 from data.store import Store
 

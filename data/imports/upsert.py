@@ -17,7 +17,7 @@ import shapely
 
 from data.imports.checks import Checked, Context, Problem
 from data.imports.layers import LayerSpec
-from data.imports.secrets import keep_stored_password
+from data.streamurls import keep_stored_password
 from data.schema import LAYERS, STORAGE_SRID
 from data.store import Store
 

@@ -9,7 +9,7 @@ import shapely
 
 from data.imports.columns import ColumnError, detect_columns
 from data.imports.layers import RESPONDERS
-from data.imports.secrets import keep_stored_password, mask_url, without_password
+from data.streamurls import keep_stored_password, mask_url, without_password
 from data.imports.tables import TableError, read_rows
 from tests.data.imports_helpers import write_csv, write_xlsx
 

@@ -57,7 +57,7 @@ def test_live_stream_reports_fps_and_gives_the_newest_frame(rtsp_server):
     assert 15 <= stats.fps <= 30
     assert frame.image.shape == (180, 320, 3)
     assert abs(stats.last_frame_time - time.time()) < 2
-    assert "s3cret" not in stats.url and stats.url.startswith("rtsp://***@")
+    assert "s3cret" not in stats.url and stats.url.startswith("rtsp://admin:***@")
     assert "s3cret" not in worker._thread.name
     assert worker.status is Status.OFFLINE  # stopped
 

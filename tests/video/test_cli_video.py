@@ -29,7 +29,7 @@ def test_probe_reports_what_the_stream_delivers_without_its_password(rtsp_server
     code, out, err = run_cli(capsys, "probe", url, "--seconds", "1", "--json")
     result = json.loads(out)
     assert code == 0 and "s3cret" not in out + err
-    assert result["opened"] and result["url"].startswith("rtsp://***@127.0.0.1:")
+    assert result["opened"] and result["url"].startswith("rtsp://admin:***@127.0.0.1:")
     assert (result["codec"].lower(), result["width"], result["height"]) == ("h264", 640, 360)
     assert result["fps"] == 25 and result["frames_read"] >= 10 and result["error"] is None
 
@@ -43,7 +43,7 @@ def test_probe_of_a_refused_port_is_one_masked_line(capsys):
     code, out, err = run_cli(capsys, "probe", f"rtsp://admin:s3cret@127.0.0.1:{free_port()}/cam/1/main")
     assert code == 1 and out == ""
     assert err.count("\n") == 1 and "cannot reach the server (Connection refused)" in err
-    assert "s3cret" not in err and "rtsp://***@127.0.0.1" in err
+    assert "s3cret" not in err and "rtsp://admin:***@127.0.0.1" in err
 
 
 def test_probe_gives_up_on_a_silent_server_within_the_timeout(silent_port, capsys):
@@ -81,7 +81,7 @@ def test_analyze_text_output_is_one_line_per_event(scene_clip, capsys):
 
 def test_analyze_of_an_unreachable_stream_is_masked(capsys):
     code, _, err = run_cli(capsys, "analyze", f"rtsp://u:s3cret@127.0.0.1:{free_port()}/x", "--seconds", "1")
-    assert code == 1 and "s3cret" not in err and "cannot open rtsp://***@127.0.0.1" in err
+    assert code == 1 and "s3cret" not in err and "cannot open rtsp://u:***@127.0.0.1" in err
 
 
 def demo_store(path, port: int):

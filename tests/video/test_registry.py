@@ -66,7 +66,7 @@ def test_credentials_never_leave_through_repr_or_public_dict(tmp_path):
     assert camera.stream_main == "rtsp://admin:s3cret@10.0.0.1/main"  # usable by the capture worker
     shown = repr(camera) + str(camera.public_dict())
     assert "s3cret" not in shown
-    assert camera.public_dict()["stream_main"] == "rtsp://***@10.0.0.1/main"
+    assert camera.public_dict()["stream_main"] == "rtsp://admin:***@10.0.0.1/main"
 
 
 def test_small_tiles_prefer_the_sub_stream(tmp_path):

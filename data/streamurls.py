@@ -1,9 +1,11 @@
-"""Stream URLs with credentials: stored as given, shown and exported without the password.
+"""Camera stream URLs with credentials: stored as given, shown, logged and exported without the password.
 
-Camera lists carry URLs such as rtsp://admin:Pa/ss#1@10.1.2.3:554/... with the password written
-as typed, not percent-encoded, so a URL parser would end the host at its '/' or '#' and leave
-the password in plain sight. The host starts after the last '@' of the part after the scheme
-that precedes the path, so the credentials are split off by hand.
+Everything that leaves gridsight (status, errors, CLI output, exports) goes through `mask_url`
+or `mask_urls_in_text`, so a password never reaches a screen or a log. Camera lists carry URLs
+such as rtsp://admin:Pa/ss#1@10.1.2.3:554/... with the password written as typed, not
+percent-encoded, so a URL parser would end the host at its '/' or '#' and leave the password
+in plain sight. The host starts after the last '@' of the part after the scheme that precedes
+the path, so the credentials are split off by hand. Media gateways put tokens in the query.
 """
 
 from __future__ import annotations
@@ -12,9 +14,11 @@ import re
 
 MASK = "***"
 # Query parameters gateways put secrets in (matched case-insensitively).
-_SECRET_QUERY = re.compile(r"([?&](?:password|passwd|pwd|pass|token|access_token|auth|key|secret|sign|signature)=)"
-                           r"[^&#]*", re.IGNORECASE)
+_SECRET_QUERY = re.compile(r"([?&](?:password|passwd|pwd|pass|token|access_token|auth|key|secret|sign|signature"
+                           r"|user|username)=)[^&#\s]*", re.IGNORECASE)
 _SCHEME = re.compile(r"^\s*([a-zA-Z][a-zA-Z0-9+.-]*://)")
+# A URL inside free text (error messages from FFmpeg or GStreamer quote the URL they opened).
+_URL_IN_TEXT = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://\S+")
 
 
 def split_credentials(url: str) -> tuple[str, str | None, str | None, str]:
@@ -54,6 +58,11 @@ def mask_url(url: str | None) -> str:
     elif user is not None:
         rest = f"{user}@{rest}"
     return _SECRET_QUERY.sub(lambda m: m.group(1) + MASK, scheme + rest)
+
+
+def mask_urls_in_text(text: str) -> str:
+    """Every URL inside a message with its credentials masked."""
+    return _URL_IN_TEXT.sub(lambda m: mask_url(m.group(0)), text)
 
 
 def without_password(url: str | None) -> str | None:
