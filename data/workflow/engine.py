@@ -18,6 +18,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
+from data.departments import listing, read_departments
 from data.schema import STORAGE_SRID
 from data.workflow import states as st
 from data.workflow.clock import BEIJING, Clock, iso, parse_iso, utc_now
@@ -343,16 +344,40 @@ class TicketEngine:
 
     def transfer(self, ticket_id: str, department: str, deadline: datetime, *, actor: str, seat: str,
                  expected_version: int | None = None, note: str | None = None) -> int:
-        """Hand the ticket to a department with its own deadline ("whistle and report")."""
+        """Hand the ticket to a department with its own deadline ("whistle and report").
+
+        A store that lists its departments takes only their ids; one that lists none (made
+        before departments were kept) takes any name. A responder's id is never a department.
+        """
         if not department.strip():
             raise WorkflowError("name the department to transfer to")
         with self.store.transaction() as tx:
             ticket = self._load(tx, ticket_id, expected_version)
             if deadline <= self.clock():
                 raise WorkflowError(f"the deadline {iso(deadline)} has already passed")
-            return self._move(tx, ticket, st.TRANSFERRED, actor, seat, note or f"to {department} by {iso(deadline)}",
+            name = self._check_department(tx, department)
+            to = f"{name} ({department})" if name else department
+            return self._move(tx, ticket, st.TRANSFERRED, actor, seat, note or f"to {to} by {iso(deadline)}",
                               {"department": department, "deadline": iso(deadline), "lead_id": None,
                                "helper_ids": None, "warning_level": NO_WARNING})
+
+    # What a responder is, for refusing its id as a department.
+    _RESPONDER_KINDS = {"grid_worker": "a grid worker", "police": "a police unit", "department": "a department team"}
+
+    def _check_department(self, tx, department: str) -> str | None:
+        """The department's stored name (None when the store lists no departments); refused when
+        it is not one of the store's departments."""
+        known = read_departments(tx)
+        for listed in known:
+            if listed.department_id == department:
+                return listed.name
+        kind = tx.execute("SELECT kind FROM responders WHERE responder_id = ?", (department,)).scalar()
+        if kind is not None:
+            raise WorkflowError(f"{department} is {self._RESPONDER_KINDS.get(kind, f'a responder ({kind})')}, "
+                                "not a department: dispatch sends a ticket to responders")
+        if known:
+            raise WorkflowError(f"no department {department!r} in the store; its departments are {listing(known)}")
+        return None
 
     # States reached only through their own command, which records what they need.
     _DEDICATED = {st.DISPATCHED: "dispatch", st.TRANSFERRED: "transfer", st.MERGED: "merge"}
