@@ -8,7 +8,9 @@ import json
 import pytest
 
 from console.cli import main
+from data.store import Store
 from tests.data.test_workflow import GRID_A1, GRID_B1, PHONE, make_store, record
+from tests.data.test_workflow_transfer import DEPARTMENTS, add_departments
 
 
 @pytest.fixture
@@ -166,3 +168,34 @@ def test_the_audit_trail_reads_back_every_change_without_personal_data(capsys, d
     assert trail == sorted(trail, key=lambda e: e["at"])
     code, out, _ = run(capsys, "ticket", "audit", "--db", db, "--ticket", ticket)
     assert code == 0 and PHONE not in out and "张三" not in out and ticket in out
+
+
+def test_transfer_takes_a_department_id_or_its_exact_name_and_refuses_others(capsys, db, tmp_path):
+    with Store.open(db) as store:
+        add_departments(store)
+    _, result = intake(capsys, db, tmp_path, [record("A"), record("B"), record("C")])
+    by_id, by_name, refused = result["created"]
+    common = ["--db", db, "--hours", "24", "--json"]
+    assert run(capsys, "ticket", "transfer", by_id, *common, "--to", "county_water")[0] == 0
+    assert run(capsys, "ticket", "transfer", by_name, *common, "--to", "康隆社区工作站")[0] == 0
+    shown = {t["id"]: t for t in json.loads(run(capsys, "ticket", "list", "--db", db, "--json")[1])}
+    assert shown[by_id]["department"] == "county_water" and shown[by_name]["department"] == "kanglong_office"
+    version = shown[refused]["version"]
+    code, out, err = run(capsys, "ticket", "transfer", refused, *common, "--to", "城管")
+    assert code == 1 and out == ""
+    assert err == ("gridsight: no department '城管' in the store; its departments are "
+                   + ", ".join(d[0] for d in DEPARTMENTS) + "\n")
+    code, _, err = run(capsys, "ticket", "transfer", refused, *common, "--to", "C1001")
+    assert code == 1 and err == ("gridsight: C1001 is a grid worker, not a department: "
+                                 "dispatch sends a ticket to responders\n")
+    after = json.loads(run(capsys, "ticket", "show", refused, "--db", db, "--json")[1])
+    assert (after["state"], after["version"], after["department"]) == (shown[refused]["state"], version, None)
+
+
+def test_a_name_that_several_departments_share_asks_for_the_id(capsys, db, tmp_path):
+    with Store.open(db) as store:
+        add_departments(store, [("a_office", "城管中队", None, None), ("b_office", "城管中队", None, None)])
+    _, result = intake(capsys, db, tmp_path, [record("A")])
+    code, _, err = run(capsys, "ticket", "transfer", result["created"][0], "--db", db, "--hours", "24",
+                       "--to", "城管中队")
+    assert code == 1 and err == "gridsight: 2 departments are named 城管中队: a_office, b_office; give its id\n"

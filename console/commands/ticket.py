@@ -16,6 +16,7 @@ from pathlib import Path
 
 from console.commands import CliError, open_store, print_json
 from console.commands.stats import parse_time
+from data.departments import read_departments
 from data.store import StoreError
 from data.workflow import TicketEngine, VersionConflict, WorkflowError
 from data.workflow.clock import ManualClock, utc_now
@@ -79,7 +80,8 @@ def register(subparsers) -> None:
     sub.add_argument("--helpers", nargs="*", default=[], metavar="RESPONDER", help="helping responders' ids")
 
     sub = action("transfer", "hand a ticket to a department with a deadline", _transfer)
-    sub.add_argument("--to", required=True, metavar="DEPARTMENT", help="the department")
+    sub.add_argument("--to", required=True, metavar="DEPARTMENT",
+                     help="the department's id (gridsight departments export lists them), or its exact name")
     deadline = sub.add_mutually_exclusive_group(required=True)
     deadline.add_argument("--hours", type=float, help="deadline in hours from now")
     deadline.add_argument("--deadline", help="deadline as an ISO 8601 time")
@@ -213,8 +215,21 @@ def _transfer(args) -> int:
     with _engine(args) as engine:
         deadline = (parse_time(args.deadline, "--deadline") if args.deadline
                     else engine.clock() + timedelta(hours=args.hours))
-        version = engine.transfer(args.ticket_id, args.to, deadline, **_changer(args))
+        version = engine.transfer(args.ticket_id, _department_id(engine.store, args.to), deadline,
+                                  **_changer(args))
     return _report_version(args, version)
+
+
+def _department_id(store, given: str) -> str:
+    """--to as an id: a department's exact name stands for its id; anything else goes to the
+    workflow as given, which refuses it naming the store's departments."""
+    departments = read_departments(store)
+    if any(d.department_id == given for d in departments):
+        return given
+    named = [d.department_id for d in departments if d.name == given.strip()]
+    if len(named) > 1:
+        raise CliError(f"{len(named)} departments are named {given}: {', '.join(named)}; give its id", REFUSED)
+    return named[0] if named else given
 
 
 def _advance(args) -> int:
