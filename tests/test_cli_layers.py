@@ -151,3 +151,26 @@ def test_replace_removes_the_departments_the_file_no_longer_lists_but_not_those_
     with Store.open(store_path) as store:
         assert {d for d, in store.query("SELECT department_id FROM departments")} == named | {listed}
         assert store.query("SELECT phone FROM departments WHERE department_id = ?", (listed,)) == [("12319",)]
+
+
+def test_the_same_problem_on_many_rows_is_said_once_with_the_rows_and_every_row_is_in_the_json(
+        store_path, place, tmp_path, capsys):
+    code, lon, lat = place
+    rows = [[f"N{i}", "张三", "协管员" if i not in (5, 9) else "专职网格员", code, "", "在岗", lon, lat] for i in range(14)]
+    path = write_csv(tmp_path / "花名册.csv", ROSTER, rows)
+    before = file_hash(store_path)
+    exit_code, out, _ = gridsight(capsys, "responders", "import", path, "--db", store_path)
+    assert exit_code == 1 and file_hash(store_path) == before
+    lines = [line for line in out.splitlines() if "协管员" in line]
+    assert lines == [f"rows 2-6, 8-10, 12-15, column 人员类型: {lines[0].split(': ', 1)[1]}"]
+    exit_code, out, _ = gridsight(capsys, "responders", "import", path, "--db", store_path, "--json")
+    assert sorted(p["row"] for p in json.loads(out)["problems"]) == [2, 3, 4, 5, 6, 8, 9, 10, 12, 13, 14, 15]
+
+
+def test_a_value_with_a_bracketed_note_reads_as_the_value(store_path, place, tmp_path, capsys):
+    code, lon, lat = place
+    path = write_csv(tmp_path / "花名册.csv", ROSTER, [["N1", "张三", "专职网格员（社区）", code, "", "在岗(白班)", lon, lat]])
+    assert gridsight(capsys, "responders", "import", path, "--db", store_path)[0] == 0
+    with Store.open(store_path) as store:
+        row = store.read_layer("responders", where="responder_id = 'N1'").iloc[0]
+    assert (row["kind"], row["role"], row["status"]) == ("grid_worker", "grid_member", "on_duty")

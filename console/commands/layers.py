@@ -93,10 +93,9 @@ def _print_report(report: dict) -> None:
     where = f" (sheet {report['sheet']})" if report["sheet"] else ""
     print(f"columns{where}: {found}" + (f"; not found: {absent}" if absent else "")
           + f"; positions from {report['positions'] or 'nowhere'}", file=sys.stderr)
-    for problem in report["problems"]:
-        word = "row" if "row" in problem else "feature"
-        column = f", column {problem['column']}" if problem["column"] else ""
-        print(f"{word} {problem[word]}{column}: {problem['problem']}")
+    for (word, column, message), numbers in _grouped(report["problems"]).items():
+        where = f"{word}s {_ranges(numbers)}" if len(numbers) > 1 else f"{word} {numbers[0]}"
+        print(f"{where}{f', column {column}' if column else ''}: {message}")
     counts = (f"{report['added']} added, {report['changed']} changed, {report['unchanged']} unchanged, "
               f"{report['removed']} removed")
     if report["refused"]:
@@ -112,6 +111,28 @@ def _print_report(report: dict) -> None:
           if report["dry_run"] or report["written"] else f"{report['layer']}: {counts}; nothing to write")
     if report["coverage_kept"]:
         print("police coverage computed for the console's map")
+
+
+def _grouped(problems: list[dict]) -> dict[tuple[str, str | None, str], list[int]]:
+    """The same problem in the same column, with the rows that have it: a file of 35,000 rows with
+    one unknown value says so once, not 35,000 times (--json lists every row)."""
+    groups: dict[tuple[str, str | None, str], list[int]] = {}
+    for problem in problems:
+        word = "row" if "row" in problem else "feature"
+        groups.setdefault((word, problem["column"], problem["problem"]), []).append(problem[word])
+    return groups
+
+
+def _ranges(numbers: list[int], shown: int = 8) -> str:
+    """Row numbers as runs, e.g. 2-16, 18, 20-21, and how many more past the first `shown` runs."""
+    runs: list[list[int]] = []
+    for number in sorted(set(numbers)):
+        if runs and number == runs[-1][1] + 1:
+            runs[-1][1] = number
+        else:
+            runs.append([number, number])
+    text = ", ".join(f"{a}-{b}" if b > a else f"{a}" for a, b in runs[:shown])
+    return text + (f" and {len(runs) - shown} more runs" if len(runs) > shown else "")
 
 
 def run_export(args: argparse.Namespace) -> int:

@@ -10,10 +10,12 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import TypeVar
 
 import numpy as np
 import shapely
 
+from data.imports.columns import without_bracketed
 from data.imports.layers import KIND_ROLES, LayerSpec
 from data.imports.tables import Rows
 from gis import crs as crs_systems
@@ -30,6 +32,7 @@ CRS_ALIASES = {"wgs84": "wgs84", "wgs-84": "wgs84", "gps": "wgs84", "4326": "wgs
                "gcj02": "gcj02", "gcj-02": "gcj02", "火星坐标": "gcj02", "高德": "gcj02", "腾讯": "gcj02",
                "bd09": "bd09", "bd-09": "bd09", "百度": "bd09", "cgcs2000": "cgcs2000", "4490": "cgcs2000",
                "epsg:4490": "cgcs2000", "国家2000": "cgcs2000", "2000": "cgcs2000"}
+T = TypeVar("T")
 KIND_ROLES_LOWER = {k.lower(): v for k, v in KIND_ROLES.items()}
 
 
@@ -97,7 +100,7 @@ def check_rows(rows: Rows, columns: Mapping[str, str | None], spec: LayerSpec, c
             if f.column is not None:
                 _read_field(f, record, columns, spec, context, values, problems)
         if spec.layer == "responders" and values.get("kind") and not values.get("role"):
-            values["role"] = KIND_ROLES_LOWER[as_text(record.get(columns["kind"])).lower()][1]
+            values["role"] = written_code(KIND_ROLES_LOWER, as_text(record.get(columns["kind"])))[1]
         key = values.get(spec.key)
         if key is not None and key in first_seen:
             problems.append(Problem(number, columns.get("id") or columns.get("name"),
@@ -167,7 +170,7 @@ def _check_territory(rows: Rows, geoms: np.ndarray, columns, context: Context,
 def _value(f, text: str, spec: LayerSpec, context: Context):
     """(the stored value, None) or (None, what is wrong)."""
     if f.values is not None:
-        code = f.values.get(text.lower())
+        code = written_code(f.values, text)
         if code is None:
             known = sorted({k for k in f.values if not k.isascii()})
             codes = sorted(set(f.values.values()))
@@ -192,6 +195,12 @@ def _value(f, text: str, spec: LayerSpec, context: Context):
         except DeviceIdError as err:
             return None, str(err)
     return text, None
+
+
+def written_code(codes: Mapping[str, T], text: str) -> T | None:
+    """What a value as written maps to (keys in lower case), also with a bracketed note after it."""
+    found = codes.get(text.lower())
+    return found if found is not None else codes.get(without_bracketed(text).lower())
 
 
 def as_text(value) -> str | None:

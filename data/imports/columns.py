@@ -18,7 +18,12 @@ class ColumnError(Exception):
 
 
 def normalise_header(name: str) -> str:
-    return _IGNORED.sub("", _BRACKETED.sub("", str(name))).lower()
+    return _IGNORED.sub("", without_bracketed(name)).lower()
+
+
+def without_bracketed(text: str) -> str:
+    """The text without a bracketed note: "一类（公安）" reads as "一类", "经度(GCJ02)" as "经度"."""
+    return _BRACKETED.sub("", str(text)).strip()
 
 
 def detect_columns(headers: Sequence[str], aliases: Mapping[str, Sequence[str]],

@@ -70,7 +70,7 @@ CAMERA_CLASSES = _codes({
     "A": ("一类", "一类点", "天网", "公安", "公安自建"),
     "B": ("二类", "二类点", "雪亮", "社会", "社会面", "政府部门"),
     "rural": ("农村", "乡村", "村级"),
-    "private": ("私人", "社会单位自建", "三类", "三类点", "单位自建", "民用"),
+    "private": ("私人", "社会单位自建", "三类", "三类点", "单位自建", "自建", "民用"),
 })
 CAMERA_STATUSES = _codes({"online": ("在线", "正常"), "offline": ("离线", "故障", "断线")})
 CHECKPOINT_KINDS = _codes({"boundary": ("市界", "边界", "界卡口", "市界卡口"),
@@ -106,7 +106,8 @@ CAMERAS = LayerSpec("cameras", "cameras", "camera_id", (
     Field("id", "camera_id", ("设备编码", "国标编码", "国标编号", "设备国标编码", "国标id", "设备编号", "编号", "device_id",
                               "id"), required=True),
     Field("name", "name", ("设备名称", "点位名称", "名称", "name"), required=True),
-    Field("class", "camera_class", ("类别", "点位类别", "建设类别", "分类", "类型", "class"), required=True,
+    Field("class", "camera_class", ("类别", "设备类别", "点位类别", "建设类别", "监控类别", "分类", "类型", "class"),
+          required=True,
           values=CAMERA_CLASSES),
     Field("owner", "owner", ("建设单位", "权属单位", "所属单位", "管理单位", "owner")),
     Field("heading", "heading_deg", ("朝向", "方位角", "方向角", "heading"), number=(0.0, 360.0)),
