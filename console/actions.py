@@ -9,6 +9,8 @@ there is one path for every change, whoever made it.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from datetime import timedelta
 
 import pandas as pd
@@ -29,6 +31,7 @@ from console.intakeform import IntakeForm
 from console.labels import codes, label
 from console.mapview import MAP_LAYERS
 from console.ticketwatch import TicketWatcher
+from data.departments import Department, department_name, for_grid, grid_lineage, read_departments
 from data.search import Hit
 from data.workflow.changes import TicketChanges
 from data.workflow.clock import utc_now
@@ -42,18 +45,34 @@ FOCUS_ZOOM = {"point": 17, "ticket": 17, "responder": 17, "camera": 17, "grid": 
 
 
 class TransferDialog(QDialog):
-    """Which department takes the ticket, and by when it must report back."""
+    """Which department takes the ticket, and by when it must report back.
 
-    def __init__(self, ticket_id: str, parent=None):
+    The store's departments by name, those serving the ticket's grid first (`serving`, then a
+    line, then `others`); the hours follow the chosen one's usual report-back time. A store that
+    lists no departments gets the fixed list of the labels."""
+
+    def __init__(self, ticket_id: str, serving: Sequence[Department] = (), others: Sequence[Department] = (),
+                 parent=None):
         super().__init__(parent)
         self.setWindowTitle(self.tr("Transfer {ticket} to a department").format(ticket=ticket_id))
         self.department = QComboBox()
-        for code in codes("department"):
-            self.department.addItem(label("department", code), code)
+        self._hours_of: dict[str, float | None] = {}
+        for group in (serving, others):
+            if group and self.department.count():
+                self.department.insertSeparator(self.department.count())
+            for department in group:
+                self.department.addItem(department.name, department.department_id)
+                self.department.setItemData(self.department.count() - 1, " · ".join(
+                    filter(None, (department.department_id, department.phone))), Qt.ItemDataRole.ToolTipRole)
+                self._hours_of[department.department_id] = department.report_hours
+        if not self.department.count():
+            for code in codes("department"):
+                self.department.addItem(label("department", code), code)
         self.hours = QSpinBox(minimum=1, maximum=MAX_TRANSFER_HOURS, value=DEFAULT_TRANSFER_HOURS)
         self.hours.setSuffix(self.tr(" h"))
         self.due = QLabel()
         self.hours.valueChanged.connect(self._show_due)
+        self.department.currentIndexChanged.connect(self._usual_hours)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
@@ -62,10 +81,16 @@ class TransferDialog(QDialog):
         form.addRow(self.tr("Report back within"), self.hours)
         form.addRow(self.tr("Deadline"), self.due)
         form.addRow(buttons)
+        self._usual_hours()
         self._show_due()
 
     def deadline(self):
         return utc_now() + timedelta(hours=self.hours.value())
+
+    def _usual_hours(self) -> None:
+        """The chosen department's usual time to report back, in whole hours (else the default)."""
+        hours = self._hours_of.get(self.department.currentData())
+        self.hours.setValue(math.ceil(hours) if hours and hours > 0 else DEFAULT_TRANSFER_HOURS)
 
     def _show_due(self) -> None:
         self.due.setText(display_value("deadline", self.deadline().isoformat()))
@@ -102,7 +127,8 @@ class Desk(QObject):
         """The workflow's view of the ticket (timeline, reporter) into the details dock: one
         indexed query per table, under a millisecond even on a city's million tickets."""
         try:
-            self._window.details.show_record(self._dispatcher.details(ticket_id))
+            record = self._dispatcher.details(ticket_id)
+            self._window.details.show_record(record, self._department_shown(record.get("department")))
         except DispatchRefused as err:
             self._say(str(err))
 
@@ -165,14 +191,21 @@ class Desk(QObject):
         ticket = self._selected()
         if ticket is None:
             return
-        dialog = TransferDialog(ticket["ticket_id"], self._window)
+        serving, others = for_grid(read_departments(self._store), grid_lineage(self._store, ticket.get("grid_code")))
+        dialog = TransferDialog(ticket["ticket_id"], serving, others, self._window)
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return
         department = dialog.department.currentData()
         self._act(ticket, lambda version: self._dispatcher.transfer(ticket["ticket_id"], department,
                                                                    dialog.deadline(), version),
                   self.tr("{ticket} transferred to {department}.").format(
-                      ticket=ticket["ticket_id"], department=label("department", department)))
+                      ticket=ticket["ticket_id"], department=dialog.department.currentText()))
+
+    def _department_shown(self, department: str | None) -> str | None:
+        """How a ticket's department reads: its name in the store, else the labels' (older stores)."""
+        if not department:
+            return None
+        return department_name(self._store, department) or label("department", department)
 
     def merge(self) -> None:
         """Accept the suggested duplicate: the selected ticket closes into the earlier one."""

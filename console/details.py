@@ -252,15 +252,17 @@ class IncidentDetails(QScrollArea):
                               else self.tr("Finding the nearest responders…"))
             self.hint.setVisible(True)
 
-    def show_record(self, record: dict) -> None:
-        """The workflow's view of the shown ticket: timeline, reporter, department, duplicate."""
+    def show_record(self, record: dict, department_name: str | None = None) -> None:
+        """The workflow's view of the shown ticket: timeline, reporter, department (by
+        `department_name` when the store names it), duplicate."""
         if self.ticket is None or record["id"] != self.ticket["ticket_id"]:
             return
         self.record = record
         reporter = record.get("reporter") or {}
         self._fields["reporter"].setText(" · ".join(filter(None, (reporter.get("name"), reporter.get("phone"))))
                                          or self.tr("anonymous"))
-        self._fields["department"].setText(record.get("department") or "")
+        self._fields["department"].setText(department_name or record.get("department") or "")
+        self._fields["department"].setToolTip(record.get("department") or "")
         duplicate = record.get("duplicate_of")
         open_ticket = record["state"] not in ("merged", "closed", "resolved")
         self._fields["duplicate"].setText(

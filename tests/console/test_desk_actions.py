@@ -17,6 +17,7 @@ from data.store import Store
 from data.workflow.engine import TicketEngine
 from tests.console.test_dispatch import current_id, press
 from tests.console.tiny_city import ROAD_XS, ROAD_YS, build_tiny_city, run_js
+from tests.data.test_workflow_transfer import add_departments
 
 
 @pytest.fixture
@@ -105,7 +106,42 @@ def test_t_transfers_to_a_department_with_a_deadline(open_window, qtbot, own_sto
     due = datetime.fromisoformat(deadline.replace("Z", "+00:00"))
     assert before + timedelta(hours=24) - timedelta(seconds=2) <= due <= before + timedelta(hours=24, seconds=5)
     assert window.details.ticket["state"] == "transferred"
+    # A store that lists no departments: the labels' fixed list, and its names.
+    assert window.details._fields["department"].text() == "market regulation"
     qtbot.waitUntil(lambda: map_point(qtbot, window, "T-3")["props"]["state"] == "transferred", timeout=5_000)
+
+
+def test_t_offers_the_stores_departments_serving_the_ticket_first_with_their_usual_hours(
+        open_window, qtbot, own_store):
+    add_departments(own_store, [
+        ("city_management", "城市管理执法局", None, 72.0), ("t0_office", "东湖街道综治中心", "T0", 24.0),
+        ("t1_office", "西山镇综治中心", "T1", 12.0), ("t1v1_office", "西山一村工作站", "T1V1", 5.5),
+        ("water", "水务局", None, None)])
+    with own_store.transaction() as tx:  # T-3 lies in the first grid of 西山镇's second village
+        tx.execute("UPDATE incidents SET grid_code = 'T1V1G0' WHERE ticket_id = 'T-3'")
+    window, _ = open_window("en", on=own_store)
+    select(qtbot, window, "T-3")
+    seen = {}
+
+    def fill(dialog):
+        combo = dialog.department
+        seen["offered"] = [(combo.itemText(i), combo.itemData(i)) for i in range(combo.count())]
+        seen["first hours"] = dialog.hours.value()
+        combo.setCurrentIndex(combo.findData("water"))
+        seen["default hours"] = dialog.hours.value()
+        combo.setCurrentIndex(combo.findData("t1_office"))
+        seen["hours"] = dialog.hours.value()
+
+    accept_dialog_when_shown(qtbot, fill)
+    press(qtbot, window, Qt.Key.Key_T)
+    assert seen == {
+        "offered": [("西山一村工作站", "t1v1_office"), ("西山镇综治中心", "t1_office"), ("城市管理执法局", "city_management"),
+                    ("水务局", "water"), ("", None), ("东湖街道综治中心", "t0_office")],  # "" = the line between
+        "first hours": 6, "default hours": 72, "hours": 12}
+    assert stored(own_store, "T-3", "state, department") == ("transferred", "t1_office")
+    assert window.statusBar().currentMessage() == "T-3 transferred to 西山镇综治中心."
+    assert window.details._fields["department"].text() == "西山镇综治中心"
+    assert window.details.timeline.item(0, 3).text().startswith("to 西山镇综治中心 (t1_office) by ")
 
 
 def test_m_merges_the_suggested_duplicate_off_the_queue_and_the_map(open_window, qtbot, own_store):
