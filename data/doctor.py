@@ -111,7 +111,8 @@ def examine(store: Store, now: datetime | None = None) -> list[Finding]:
             add("note", "cameras_offline", f"{offline} cameras with a stream are marked offline",
                 offline, cameras, "gridsight cameras import FILE --db STORE")
     if not read_centre(store).name:
-        add("note", "no_centre_name", "the centre has no name: the console and reports cannot say whose store it is")
+        add("note", "no_centre_name", "the centre has no name: the console and reports cannot say whose store it is",
+            fix="gridsight centre set --name NAME --db STORE")
     return sorted(found, key=lambda f: SEVERITIES.index(f.severity))
 
 
