@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-from data.imports.checks import Context, check_rows
+from data.imports.checks import Context, as_text, check_rows
 from data.imports.columns import ColumnError, detect_columns
 from data.imports.layers import SPECS, LayerSpec
 from data.imports.tables import TableError, read_rows
@@ -37,6 +37,8 @@ def import_layer(store: Store, spec: LayerSpec, path: str | os.PathLike, *, crs:
         columns = detect_columns(rows.columns, {f.name: f.headers for f in spec.fields}, fields or {})
     except (TableError, ColumnError) as err:
         raise LayerImportError(mask_urls_in_text(str(err))) from None
+    if spec.id_from_name and not (fields or {}).get("id") and _blank(rows, columns["id"]):
+        columns["id"] = columns["name"]  # a GPX file's <number> is usually empty: its name is the id
     _require_columns(spec, columns, rows.geometries is not None)
     grids = store.read_layer("grids")
     responder_ids = [r[0] for r in store.query("SELECT responder_id FROM responders")]
@@ -65,6 +67,10 @@ def import_layer(store: Store, spec: LayerSpec, path: str | os.PathLike, *, crs:
     }
 
 
+def _blank(rows, column: str | None) -> bool:
+    return column is None or all(as_text(record.get(column)) is None for record in rows.records)
+
+
 def _positions_from(spec: LayerSpec, columns: Mapping[str, str | None], vector: bool) -> str | None:
     """Where positions are read from, for the report."""
     if vector:
@@ -74,8 +80,7 @@ def _positions_from(spec: LayerSpec, columns: Mapping[str, str | None], vector: 
 
 
 def _require_columns(spec: LayerSpec, columns: Mapping[str, str | None], vector: bool) -> None:
-    missing = [f for f in spec.fields if f.required and not columns.get(f.name)
-               and not (f.name == "id" and spec.id_from_name and columns.get("name"))]
+    missing = [f for f in spec.fields if f.required and not columns.get(f.name)]
     if not vector and spec.position_required:
         wanted = ("path",) if spec.geometry == "line" else ("lon", "lat")
         missing += [spec.field(name) for name in wanted if not columns.get(name)]

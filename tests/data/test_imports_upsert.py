@@ -150,6 +150,7 @@ def test_gpx_tracks_import_as_patrol_routes_named_by_their_track(store_path, pla
         "</gpx>", encoding="utf-8")
     report = run(store_path, "routes", gpx)
     assert report["added"] == 1 and report["positions"] == "geometry"
+    assert report["columns"]["id"] == report["columns"]["name"] == "name"  # GPX's empty <number> is not the id
     with Store.open(store_path) as store:
         route = store.read_layer("patrol_routes", where="route_id = '夜巡一线'")
     assert route["name"].tolist() == ["夜巡一线"]
