@@ -41,6 +41,9 @@ TEXTS = {
     "cameras_without_stream": QT_TRANSLATE_NOOP("StoreCheck", "{count} of {total} cameras have no stream"),
     "cameras_offline": QT_TRANSLATE_NOOP("StoreCheck", "{count} cameras with a stream are offline"),
     "no_centre_name": QT_TRANSLATE_NOOP("StoreCheck", "The centre has no name"),
+    "roads_unusable": QT_TRANSLATE_NOOP("StoreCheck", "The roads cannot be routed on"),
+    "responders_off_road": QT_TRANSLATE_NOOP("StoreCheck",
+                                             "{count} of {total} responders are off the road network: not ranked"),
 }
 SEVERITY_COLOURS = {"error": "#ff6b6b", "warning": "#f0c05a", "note": "#8fb8de"}
 

@@ -3,8 +3,8 @@ console also shows once at start.
 
 Each finding has a stable code (the console words it in the UI language from the code and the
 counts), a severity (error: the console cannot dispatch; warning: it works, less well; note:
-worth knowing) and the command that fixes it. Plain SQL counts over indexed columns: a few ms
-on the demo city.
+worth knowing) and the command that fixes it. Plain SQL counts over indexed columns, plus the
+responders placed on the road graph (read from its cache; built once after a roads import).
 """
 
 from __future__ import annotations
@@ -16,12 +16,15 @@ from datetime import datetime, timedelta
 from data.centre import read_centre
 from data.store import Store
 from data.workflow.clock import parse_iso, utc_now
+from gis.roadgraph import RoadNetworkError
+from gis.routing import MAX_SNAP_M, Router
 
 SEVERITIES = ("error", "warning", "note")
 # Every code a finding may have: scripts and the console (which words them) rely on them.
 CODES = ("no_grids", "no_responders", "no_roads", "no_cameras", "no_departments", "grids_without_worker",
          "responders_unknown_grid", "cameras_unknown_grid", "stale_police_positions", "police_roster_positions",
-         "responders_at_grid_label", "cameras_without_stream", "cameras_offline", "no_centre_name")
+         "responders_at_grid_label", "cameras_without_stream", "cameras_offline", "no_centre_name",
+         "roads_unusable", "responders_off_road")
 # A police unit on duty that has reported no position for this long is not where the map shows it.
 POSITION_STALE = timedelta(hours=2)
 
@@ -84,6 +87,19 @@ def examine(store: Store, now: datetime | None = None) -> list[Finding]:
             if astray:
                 add("warning", f"{layer}_unknown_grid", f"{astray} {noun} are on grid codes the store does not have",
                     astray, total, f"gridsight {layer} import FILE --db STORE")
+    if roads and responders:
+        try:
+            router = Router.from_store(store)
+        except RoadNetworkError as err:
+            add("error", "roads_unusable", f"the roads cannot be routed on: {err}",
+                fix="gridsight roads import FILE.osm.pbf --db STORE --replace")
+        else:
+            off_road = int(router.off_network.sum())
+            if off_road:
+                add("warning", "responders_off_road",
+                    f"{off_road} of {responders} responders are more than {MAX_SNAP_M:g} m from a connected road: "
+                    "they are not ranked until their position changes", off_road, responders,
+                    "gridsight responders import FILE --db STORE")
     police, stale, from_file = _police_positions(store, now)
     if stale:
         hours = f"{POSITION_STALE.total_seconds() / 3600:g} h"

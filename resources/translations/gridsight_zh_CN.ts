@@ -859,10 +859,6 @@
 <context>
     <name>IncidentDetails</name>
     <message>
-        <source>Finding the nearest responders…</source>
-        <translation>正在查找最近的处置力量…</translation>
-    </message>
-    <message>
         <source>Ticket</source>
         <translation>工单</translation>
     </message>
@@ -921,6 +917,10 @@
     <message>
         <source>P{priority}</source>
         <translation>{priority}级</translation>
+    </message>
+    <message>
+        <source>Finding the nearest responders…</source>
+        <translation>正在查找最近的处置力量…</translation>
     </message>
     <message>
         <source>No responder on duty has a position.</source>
@@ -1530,6 +1530,14 @@
         <source>The centre has no name</source>
         <translation>指挥中心未命名</translation>
     </message>
+    <message>
+        <source>The roads cannot be routed on</source>
+        <translation>路网无法用于路径计算</translation>
+    </message>
+    <message>
+        <source>{count} of {total} responders are off the road network: not ranked</source>
+        <translation>{total} 名处置力量中 {count} 名离连通路网过远：不参与推荐</translation>
+    </message>
 </context>
 <context>
     <name>StoreCheckBar</name>
@@ -1606,6 +1614,10 @@
     <message>
         <source>Transfer {ticket} to a department</source>
         <translation>将 {ticket} 转交部门</translation>
+    </message>
+    <message>
+        <source>Serving other areas</source>
+        <translation>其他辖区的部门</translation>
     </message>
     <message>
         <source> h</source>

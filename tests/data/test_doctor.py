@@ -119,6 +119,10 @@ def test_an_empty_store_cannot_dispatch_and_says_what_to_import_first(tmp_path):
     # A roster's position is not a stale device's: it is noted, not counted late.
     (["UPDATE responders SET position_source = 'file', position_at = NULL WHERE responder_id = 'P1'"],
      {"police_roster_positions": ("note", 1, 2)}),
+    # The water department's office lies 333 m from the only road: a worker standing there cannot be ranked.
+    (["UPDATE responders SET geom = (SELECT geom FROM departments) WHERE responder_id = 'W1'"],
+     {"responders_off_road": ("warning", 1, 5)}),
+    (["UPDATE roads SET speed_kph = 0"], {"roads_unusable": ("error", None, None)}),
     (["DELETE FROM cameras"], {"no_cameras": ("warning", None, None)}),
     (["DELETE FROM grids"], {"no_grids": ("error", None, None)}),
     (["DELETE FROM responders"],
