@@ -15,6 +15,7 @@ from datetime import timedelta
 
 import pandas as pd
 from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -58,8 +59,12 @@ class TransferDialog(QDialog):
         self.department = QComboBox()
         self._hours_of: dict[str, float | None] = {}
         for group in (serving, others):
-            if group and self.department.count():
+            if group and self.department.count():  # the others, under a line and a heading no one can pick
                 self.department.insertSeparator(self.department.count())
+                self.department.addItem(self.tr("Serving other areas"))
+                heading = self.department.model().item(self.department.count() - 1)
+                heading.setEnabled(False)
+                heading.setForeground(self.palette().color(QPalette.ColorRole.PlaceholderText))  # muted
             for department in group:
                 self.department.addItem(department.name, department.department_id)
                 self.department.setItemData(self.department.count() - 1, " · ".join(

@@ -126,6 +126,7 @@ def test_t_offers_the_stores_departments_serving_the_ticket_first_with_their_usu
     def fill(dialog):
         combo = dialog.department
         seen["offered"] = [(combo.itemText(i), combo.itemData(i)) for i in range(combo.count())]
+        seen["not pickable"] = [combo.itemText(i) for i in range(combo.count()) if not combo.model().item(i).isEnabled()]
         seen["first hours"] = dialog.hours.value()
         combo.setCurrentIndex(combo.findData("water"))
         seen["default hours"] = dialog.hours.value()
@@ -136,8 +137,9 @@ def test_t_offers_the_stores_departments_serving_the_ticket_first_with_their_usu
     press(qtbot, window, Qt.Key.Key_T)
     assert seen == {
         "offered": [("西山一村工作站", "t1v1_office"), ("西山镇综治中心", "t1_office"), ("城市管理执法局", "city_management"),
-                    ("水务局", "water"), ("", None), ("东湖街道综治中心", "t0_office")],  # "" = the line between
-        "first hours": 6, "default hours": 72, "hours": 12}
+                    ("水务局", "water"), ("", None), ("Serving other areas", None),  # a line, a heading
+                    ("东湖街道综治中心", "t0_office")],
+        "not pickable": ["", "Serving other areas"], "first hours": 6, "default hours": 72, "hours": 12}
     assert stored(own_store, "T-3", "state, department") == ("transferred", "t1_office")
     assert window.statusBar().currentMessage() == "T-3 transferred to 西山镇综治中心."
     assert window.details._fields["department"].text() == "西山镇综治中心"
