@@ -39,7 +39,7 @@ from data.workflow.clock import utc_now
 
 MESSAGE_MS = 10_000  # how long a status-bar message stays
 FLASH_S = 10  # how long a new ticket blinks on the map
-DEFAULT_TRANSFER_HOURS = 72  # a department's usual time to report back
+DEFAULT_TRANSFER_HOURS = 72  # to report back, for a department with no usual time of its own
 MAX_TRANSFER_HOURS = 30 * 24
 # How close the map zooms onto a search hit: a point, a ticket, a grid.
 FOCUS_ZOOM = {"point": 17, "ticket": 17, "responder": 17, "camera": 17, "grid": 15}
@@ -48,9 +48,9 @@ FOCUS_ZOOM = {"point": 17, "ticket": 17, "responder": 17, "camera": 17, "grid": 
 class TransferDialog(QDialog):
     """Which department takes the ticket, and by when it must report back.
 
-    The store's departments by name, those serving the ticket's grid first (`serving`, then a
-    line, then `others`); the hours follow the chosen one's usual report-back time. A store that
-    lists no departments gets the fixed list of the labels."""
+    The store's departments by name, those serving the ticket's grid first (`serving`, then
+    `others` under a heading); the hours follow the chosen one's usual report-back time. A store
+    that lists no departments gets the fixed list of the labels."""
 
     def __init__(self, ticket_id: str, serving: Sequence[Department] = (), others: Sequence[Department] = (),
                  parent=None):
