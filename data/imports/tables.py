@@ -17,13 +17,16 @@ import numpy as np
 import pyogrio
 import shapely
 
+from gis.gridfile import WGS84_EQUIVALENT_EPSG
+
 TABLE_SUFFIXES = (".csv", ".xlsx")
 VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".kml", ".gpx")
 # Encodings tried in order: Excel on a Chinese Windows saves "CSV" as GBK (GB18030 is its superset).
 CSV_ENCODINGS = ("utf-8-sig", "gb18030")
 # GPX layers that hold lines, and the layers that do not (points are no routes).
 GPX_LINE_LAYERS = ("routes", "tracks")
-WGS84_EQUIVALENT_EPSG = {4326, 4490}  # CGCS2000 differs from WGS-84 by centimetres
+# Spreadsheet formats that openpyxl cannot read, and what to do about them.
+OLD_SPREADSHEETS = {".xls": "Excel 97-2003", ".et": "WPS", ".ods": "OpenDocument"}
 
 
 class TableError(Exception):
@@ -54,6 +57,9 @@ def read_rows(path: str | os.PathLike, sheet: str | None = None) -> Rows:
         return _read_xlsx(path, sheet)
     if suffix in VECTOR_SUFFIXES:
         return _read_vector(path, sheet)
+    if suffix in OLD_SPREADSHEETS:
+        raise TableError(f"{path}: a {OLD_SPREADSHEETS[suffix]} workbook ({suffix}) cannot be read; "
+                         "open it in Excel or WPS and save it as .xlsx (or CSV)")
     raise TableError(f"{path}: unknown format {suffix or '(no suffix)'!r}; "
                      f"use {', '.join(TABLE_SUFFIXES + VECTOR_SUFFIXES)}")
 

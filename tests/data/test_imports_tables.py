@@ -70,6 +70,9 @@ def test_unreadable_files_say_why(tmp_path):
     (tmp_path / "bad.xlsx").write_bytes(b"not a zip")
     with pytest.raises(TableError, match="not an Excel .xlsx file"):
         read_rows(tmp_path / "bad.xlsx")
+    (tmp_path / "花名册.xls").write_bytes(bytes.fromhex("d0cf11e0a1b11ae1") + b"\0" * 504)  # an OLE2 header
+    with pytest.raises(TableError, match=r"Excel 97-2003 workbook \(\.xls\) cannot be read; .* save it as \.xlsx"):
+        read_rows(tmp_path / "花名册.xls")
 
 
 def test_headers_are_found_in_chinese_and_english_whatever_their_case_and_units():
