@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from console.cli import main
 from data.store import Store
+from tests.clirun import run_cli as run
 
 NAME = "江城市社会治理指挥中心"
 
@@ -19,12 +19,6 @@ def db(tmp_path):
     path = tmp_path / "city.gpkg"
     Store.create(path).close()
     return str(path)
-
-
-def run(capsys, *argv) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def shown(capsys, db) -> dict:

@@ -7,15 +7,9 @@ import shutil
 
 import pytest
 
-from console import cli
 from data.store import Store
+from tests.clirun import run_cli as run
 from tests.data.test_doctor import DEMO, NOW, _complete_store
-
-
-def run(capsys, *args) -> tuple[int, str, str]:
-    code = cli.main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ import shapely
 from geopandas import GeoDataFrame
 from shapely.geometry import Polygon, box
 
-from console import cli
 from data.store import Store
+from tests import clirun
 from tests.gis.test_gridfile import districts, streets, to_gcj02, write_json
 
 # About 0.4 m and 40 m of latitude: along a 1 km edge, a sliver and a real conflict.
@@ -85,9 +85,7 @@ def sliver_file(tmp_path):
 
 
 def run(capsys, *argv) -> tuple[int, str, str]:
-    code = cli.main(["grids", *map(str, argv)])
-    out, err = capsys.readouterr()
-    return code, out, err
+    return clirun.run_cli(capsys, "grids", *argv)
 
 
 def store_dump(db) -> str:

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 import shapely
 
-from console import cli
 from data import gridversions
 from data.centre import read_centre
 from data.store import Store
 from gis.crs import convert
+from tests.clirun import run_cli as run
 from tests.test_cli_grids import FIRST_GRID, STRIP, broken, grid_file_frame, grown_first_grid
 
 # A street grid over the grid file's territory (114.00-114.06 E, 30.00-30.02 N) as an OSM
@@ -46,12 +46,6 @@ def files(tmp_path):
     broken(grid_file_frame(), FIRST_GRID, grown_first_grid(STRIP)).to_file(folder / "broken.geojson")
     (folder / "roads.osm").write_text(OSM, encoding="utf-8")
     return folder
-
-
-def run(capsys, *args) -> tuple[int, str, str]:
-    code = cli.main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def _digest(path) -> str:

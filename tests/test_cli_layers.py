@@ -10,35 +10,16 @@ import pytest
 
 from console import cli
 from data.store import Store
-from tests.data.imports_helpers import build_small_store, copy_store, file_hash, write_csv, write_xlsx
+from tests.clirun import run_cli as gridsight
+from tests.data.imports_helpers import file_hash, import_demo, places, store_path, write_csv, write_xlsx
 
 ROSTER = ["工号", "姓名", "人员类型", "所属网格", "手机", "状态", "经度", "纬度"]
 PASSWORD = "Xy/9#?@z"
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    return build_small_store(tmp_path_factory.mktemp("cli_layers"))
-
-
-@pytest.fixture
-def store_path(demo, tmp_path):
-    return copy_store(demo, tmp_path)
-
-
-@pytest.fixture(scope="module")
-def place(demo):
-    with Store.open(demo) as store:
-        grids = store.read_layer("grids")
-    leaf = grids[grids["level"] == grids["level"].max()].iloc[0]
-    point = leaf.geometry.representative_point()
-    return leaf["code"], point.x, point.y
-
-
-def gridsight(capsys, *argv):
-    code = cli.main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
+def place(places):
+    return places[0]
 
 
 def test_the_five_layers_are_commands_with_import_and_export(capsys):

@@ -8,10 +8,10 @@ import geopandas as gpd
 import pytest
 import shapely
 
-from console import cli
 from data.coveragemap import coverage_parts, keep_coverage
 from data.store import Store
 from gis.policy import STRAIGHT_LINE_KPH
+from tests.clirun import run_cli as run
 from tests.gis.roadnets import Unit, lonlat, units_frame
 
 
@@ -29,12 +29,6 @@ def roadless(tmp_path, monkeypatch):
         store.write_layer("grids", gpd.GeoDataFrame({"code": ["G1"], "name": ["一网格"], "level": 1, "version": 1},
                                                     geometry=[square], crs=4326))
     return path
-
-
-def run(capsys, *argv):
-    code = cli.main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_json_entries_say_straight_line(roadless, capsys):

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from console.cli import main
 from data.store import Store
+from tests.clirun import run_cli as run
 from tests.data.test_workflow import GRID_A1, GRID_B1, PHONE, make_store, record
 from tests.data.test_workflow_transfer import DEPARTMENTS, add_departments
 
@@ -18,12 +18,6 @@ def db(tmp_path):
     path = tmp_path / "city.gpkg"
     make_store(path).close()
     return str(path)
-
-
-def run(capsys, *argv) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def intake(capsys, db, tmp_path, records, channel="12345", *extra) -> tuple[int, dict]:

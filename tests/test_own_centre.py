@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 import shapely
 
-from console import cli
 from data.centre import read_centre
 from data.store import Store
 from gis.crs import wgs84_to_gcj02
+from tests.clirun import run_cli as gridsight
 from tests.own_centre import EXAMPLES, ROOT, build_centre
 from video.registry import CameraRegistry
 
@@ -25,11 +25,6 @@ STALE = "docs/examples/ no longer match the demo city: run scripts/make_examples
 def centre(tmp_path_factory):
     path, output = build_centre(tmp_path_factory.mktemp("own_centre"))
     return path, output
-
-
-def gridsight(capsys, *argv) -> tuple[int, str]:
-    code = cli.main([str(a) for a in argv])
-    return code, capsys.readouterr().out
 
 
 def metres(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -71,12 +66,12 @@ def test_positions_and_boundaries_come_back_where_the_demo_had_them(centre):
 
 def test_doctor_finds_no_error_and_recommendations_go_by_road_with_cameras_near(centre, capsys):
     path, _ = centre
-    code, out = gridsight(capsys, "doctor", "--db", path, "--json")
+    code, out, _ = gridsight(capsys, "doctor", "--db", path, "--json")
     assert code == 0 and not [f for f in json.loads(out) if f["severity"] == "error"]
     with Store.open(path) as store:
         camera = store.read_layer("cameras").iloc[0].geometry
         registry = CameraRegistry.from_store(store)
-    code, out = gridsight(capsys, "recommend", "--db", path, "--at", camera.x, camera.y, "--k", 5, "--json")
+    code, out, _ = gridsight(capsys, "recommend", "--db", path, "--at", camera.x, camera.y, "--k", 5, "--json")
     ranked = json.loads(out)
     assert code == 0 and len(ranked) == 5 and {r["by"] for r in ranked} == {"road"}
     assert registry.seeing(camera.x, camera.y, radius_m=300.0, limit=4)

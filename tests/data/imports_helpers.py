@@ -1,6 +1,7 @@
-"""What the import tests share: a small demo store built once per module, file writers that write
-as real tools do (Excel on a Chinese Windows: GBK CSV; openpyxl: XLSX), and the published GCJ-02
-and BD-09 forward formulas written out here, independently of gis.crs."""
+"""What the import tests share: a small demo store built once per test run (fixtures `import_demo`,
+`store_path`, `places`: import them into a module to use them), file writers that write as real
+tools do (Excel on a Chinese Windows: GBK CSV; openpyxl: XLSX), and the published GCJ-02 and
+BD-09 forward formulas written out here, independently of gis.crs."""
 
 from __future__ import annotations
 
@@ -11,14 +12,36 @@ import shutil
 from pathlib import Path
 
 import openpyxl
+import pytest
 
 from data.demo.build import build_demo_city
+from data.store import Store
 
 
 def build_small_store(folder: Path) -> Path:
     path = folder / "small.gpkg"
     build_demo_city(path, "small", seed=1)
     return path
+
+
+@pytest.fixture(scope="session")
+def import_demo(tmp_path_factory) -> Path:
+    """The small demo store (seed 1), built once: tests change copies of it (`store_path`)."""
+    return build_small_store(tmp_path_factory.mktemp("imports"))
+
+
+@pytest.fixture
+def store_path(import_demo, tmp_path) -> Path:
+    return copy_store(import_demo, tmp_path)
+
+
+@pytest.fixture(scope="session")
+def places(import_demo) -> list[tuple[str, float, float]]:
+    """(code, lon, lat) of a few leaf grids' label points, from the store itself."""
+    with Store.open(import_demo) as store:
+        grids = store.read_layer("grids")
+    leaves = grids[grids["level"] == grids["level"].max()].head(6)
+    return [(code, p.x, p.y) for code, p in zip(leaves["code"], leaves.geometry.representative_point())]
 
 
 def copy_store(source: Path, folder: Path) -> Path:

@@ -10,31 +10,11 @@ import shapely
 
 from data.imports import SPECS, LayerImportError, import_layer
 from data.store import Store
-from tests.data.imports_helpers import (build_small_store, copy_store, file_hash, gcj02_to_bd09, metres_apart,
+from tests.data.imports_helpers import (file_hash, gcj02_to_bd09, import_demo, metres_apart, places, store_path,
                                         wgs84_to_gcj02, write_csv, write_xlsx)
 
 ROSTER = ["工号", "姓名", "人员类型", "所属网格", "手机", "状态", "经度", "纬度"]
 CAMERA_LIST = ["设备编码", "设备名称", "点位类别", "取流地址", "经度", "纬度"]
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    return build_small_store(tmp_path_factory.mktemp("imports_checks"))
-
-
-@pytest.fixture
-def store_path(demo, tmp_path):
-    return copy_store(demo, tmp_path)
-
-
-@pytest.fixture(scope="module")
-def places(demo):
-    """(code, lon, lat) of a few leaf grids' label points, from the store itself."""
-    with Store.open(demo) as store:
-        grids = store.read_layer("grids")
-    leaves = grids[grids["level"] == grids["level"].max()].head(6)
-    points = leaves.geometry.representative_point()
-    return [(code, p.x, p.y) for code, p in zip(leaves["code"], points)]
 
 
 def run(store_path, layer, path, **options):

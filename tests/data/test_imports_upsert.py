@@ -10,27 +10,9 @@ import shapely
 
 from data.imports import SPECS, import_layer
 from data.store import Store
-from tests.data.imports_helpers import build_small_store, copy_store, file_hash, write_csv, write_xlsx
+from tests.data.imports_helpers import file_hash, import_demo, places, store_path, write_csv, write_xlsx
 
 ROSTER = ["工号", "姓名", "人员类型", "所属网格", "手机", "状态", "经度", "纬度"]
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    return build_small_store(tmp_path_factory.mktemp("imports_upsert"))
-
-
-@pytest.fixture
-def store_path(demo, tmp_path):
-    return copy_store(demo, tmp_path)
-
-
-@pytest.fixture(scope="module")
-def places(demo):
-    with Store.open(demo) as store:
-        grids = store.read_layer("grids")
-    leaves = grids[grids["level"] == grids["level"].max()].head(4)
-    return [(code, p.x, p.y) for code, p in zip(leaves["code"], leaves.geometry.representative_point())]
 
 
 def run(store_path, layer, path, **options):
@@ -39,7 +21,7 @@ def run(store_path, layer, path, **options):
 
 
 def roster(places) -> list[list]:
-    (c1, x1, y1), (c2, x2, y2), (c3, _, _), _ = places
+    (c1, x1, y1), (c2, x2, y2), (c3, _, _) = places[:3]
     return [["N1", "张三", "专职网格员", c1, "13800000001", "在岗", x1, y1],
             ["N2", "李四", "网格长", c2, "13800000002", "休息", x2, y2],
             ["N3", "王五", "巡逻车", c3, "", "忙碌", "", ""]]

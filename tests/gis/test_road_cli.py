@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 import shapely
 
-from console import cli
 from data.store import Store
 from gis.osmroads import coverage_problem, read_osm_roads, split_at_junctions
 from gis.roadgraph import RoadGraph, cache_path
+from tests.clirun import run_cli as run
 from tests.gis.roadnets import Network, Unit, lonlat, units_frame
 
 OSM = """<?xml version="1.0" encoding="UTF-8"?>
@@ -61,12 +61,6 @@ def river_city(tmp_path):
             "reported_at": "2025-01-01T08:00:00Z", "grid_code": "N",
         }, geometry=[shapely.Point(*lonlat(200, 60))], crs=4326))
     return path
-
-
-def run(capsys, *argv):
-    code = cli.main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_recommend_json_ranks_by_road_and_notes_unplaced_responders(tmp_path, capsys):

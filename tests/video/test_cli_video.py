@@ -10,18 +10,16 @@ import geopandas as gpd
 import pytest
 import shapely
 
-from console import cli
 from data.demo.cameras import CREDENTIAL_HOST, STREAM_HOST
 from data.store import Store
+from tests import clirun
 from tests.video.conftest import CAMERA
 from video.probe import probe
 from video.testserver import free_port, wait_for_port
 
 
-def run_cli(capsys, *argv):
-    code = cli.main(["video", *argv])
-    out, err = capsys.readouterr()
-    return code, out, err
+def run_cli(capsys, *argv) -> tuple[int, str, str]:
+    return clirun.run_cli(capsys, "video", *argv)
 
 
 def test_probe_reports_what_the_stream_delivers_without_its_password(rtsp_server, capsys):
