@@ -61,6 +61,11 @@ def convert(lon: ArrayLike, lat: ArrayLike, src: str, dst: str) -> Coordinates:
     return lon_arr[()], lat_arr[()]
 
 
+def canonical(name: str) -> str:
+    """The system a name stands for where offsets matter: CGCS2000 is WGS-84 to the centimetre."""
+    return "wgs84" if name == "cgcs2000" else name
+
+
 def to_wgs84(lon: ArrayLike, lat: ArrayLike, src: str) -> Coordinates:
     """Convert lon/lat given in `src` to WGS-84, the system the store uses."""
     return convert(lon, lat, src, "wgs84")

@@ -17,7 +17,6 @@ import os
 import re
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -26,7 +25,7 @@ import pyproj
 import shapely
 from geopandas import GeoDataFrame
 
-from gis.crs import CRS_NAMES, convert
+from gis.crs import CRS_NAMES, canonical, convert
 from gis.topology import as_multipolygons, is_polygonal
 
 # Field names seen in Chinese grid files, matched case-insensitively, best first.
@@ -62,13 +61,6 @@ LEVEL_WORDS: tuple[tuple[str, ...], ...] = (
 )
 _LEVEL_RANK = {word: rank for rank, words in enumerate(LEVEL_WORDS) for word in words}
 
-# Systems a file's lon/lat may be given in that differ from WGS-84 by a known offset (CGCS2000
-# differs by centimetres and counts as WGS-84).
-OFFSET_SYSTEMS = ("wgs84", "gcj02", "bd09")
-# A datum warning needs the best reading to fit at least twice as well and this much closer.
-_OFFSET_MIN_GAIN_M = 30.0
-_OFFSET_SAMPLE = 2000
-_METRES_PER_DEGREE = 111_195.0
 
 # Storage geographic CRSs that differ from WGS-84 by centimetres: taken as WGS-84 as is.
 WGS84_EQUIVALENT_EPSG = {4326, 4490}  # 4490 = CGCS2000
@@ -376,67 +368,9 @@ def _to_wgs84(grids: GeoDataFrame, path: str, crs: str | None) -> GeoDataFrame:
 def reread(geoms, src: str, dst: str) -> np.ndarray:
     """Every vertex of `geoms` converted from lon/lat system `src` to `dst` (gis.crs names)."""
     geoms = np.asarray(geoms, dtype=object)
-    if _system(src) == _system(dst):
+    if canonical(src) == canonical(dst):
         return geoms
     return shapely.transform(geoms, lambda xy: np.column_stack(convert(xy[:, 0], xy[:, 1], src, dst)))
-
-
-def _system(name: str) -> str:
-    return "wgs84" if name == "cgcs2000" else name
-
-
-@dataclass(frozen=True)
-class DatumOffset:
-    """Shapes read in one system that fit a reference much better read in another."""
-
-    declared: str  # the system the shapes were read as
-    fits: str  # the system they fit the reference best in
-    offset_m: float  # how far apart the two readings put the shapes (median over vertices)
-    declared_fit_m: float  # median distance of the shapes' vertices to the reference, read as declared
-    best_fit_m: float  # the same, read as `fits`
-
-    def message(self, reference: str) -> str:
-        return (f"read as {self.declared}, the file's shapes lie a median {self.declared_fit_m:.0f} m from the "
-                f"{reference}, read as {self.fits} {self.best_fit_m:.0f} m: its coordinates look like "
-                f"{self.fits} ({self.offset_m:.0f} m offset); use --crs {self.fits}")
-
-
-def datum_offset(geoms, declared: str | None, reference) -> DatumOffset | None:
-    """Whether `geoms` (WGS-84, converted from `declared`) sit on a known datum offset from
-    `reference` (WGS-84 shapes of the same territory: a store's grids or roads): read in another
-    system of OFFSET_SYSTEMS, their vertices lie at least twice as close to the reference and
-    _OFFSET_MIN_GAIN_M closer. None when they fit as declared, or nothing tells."""
-    declared = _system(declared or "wgs84")
-    coords = shapely.get_coordinates(np.asarray(geoms, dtype=object))
-    lines = np.asarray(reference, dtype=object)
-    lines = lines[~shapely.is_missing(lines) & ~shapely.is_empty(lines)]
-    if not len(coords) or not len(lines):
-        return None
-    coords = coords[np.linspace(0, len(coords) - 1, min(len(coords), _OFFSET_SAMPLE)).astype(int)]
-    polygonal = is_polygonal(lines)
-    lines[polygonal] = shapely.boundary(lines[polygonal])
-    (minx, miny), (maxx, maxy) = coords.min(axis=0) - 0.05, coords.max(axis=0) + 0.05  # > a BD-09 offset
-    lines = shapely.clip_by_rect(lines, minx, miny, maxx, maxy)
-    lines = lines[~shapely.is_empty(lines)]
-    if not len(lines):
-        return None
-    x_scale = np.cos(np.radians(coords[:, 1].mean())) * _METRES_PER_DEGREE
-
-    def metres(xy: np.ndarray) -> np.ndarray:
-        return np.column_stack([xy[:, 0] * x_scale, xy[:, 1] * _METRES_PER_DEGREE])
-
-    tree = shapely.STRtree(shapely.transform(lines, metres))
-    raw = convert(coords[:, 0], coords[:, 1], "wgs84", declared)
-    readings, fits = {}, {}
-    for system in OFFSET_SYSTEMS:
-        readings[system] = metres(np.column_stack(convert(*raw, system, "wgs84")))
-        _, distances = tree.query_nearest(shapely.points(readings[system]), return_distance=True, all_matches=False)
-        fits[system] = float(np.median(distances))
-    best = min(fits, key=fits.get)
-    if best == declared or fits[best] * 2 > fits[declared] or fits[declared] - fits[best] < _OFFSET_MIN_GAIN_M:
-        return None
-    offset = float(np.median(np.hypot(*(readings[best] - readings[declared]).T)))
-    return DatumOffset(declared, best, offset, fits[declared], fits[best])
 
 
 def _depths(codes: pd.Series, parent_codes: pd.Series) -> np.ndarray:

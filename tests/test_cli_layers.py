@@ -11,7 +11,8 @@ import pytest
 from console import cli
 from data.store import Store
 from tests.clirun import run_cli as gridsight
-from tests.data.imports_helpers import file_hash, import_demo, places, store_path, write_csv, write_xlsx
+from tests.data.imports_helpers import (file_hash, import_demo, places, store_path, wgs84_to_gcj02, write_csv,
+                                        write_xlsx)
 
 ROSTER = ["工号", "姓名", "人员类型", "所属网格", "手机", "状态", "经度", "纬度"]
 PASSWORD = "Xy/9#?@z"
@@ -155,3 +156,17 @@ def test_a_value_with_a_bracketed_note_reads_as_the_value(store_path, place, tmp
     with Store.open(store_path) as store:
         row = store.read_layer("responders", where="responder_id = 'N1'").iloc[0]
     assert (row["kind"], row["role"], row["status"]) == ("grid_worker", "grid_member", "on_duty")
+
+
+def test_positions_that_fit_the_roads_only_in_another_system_are_warned_about(store_path, tmp_path, capsys):
+    with Store.open(store_path) as store:
+        units = store.read_layer("responders").head(30)  # the demo's units stand on its roads
+    shifted = [wgs84_to_gcj02(p.x, p.y) for p in units.geometry]
+    rows = [[r.responder_id, r.name, "专职网格员", r.grid_code, "", "在岗", lon, lat]
+            for r, (lon, lat) in zip(units.itertuples(), shifted)]
+    path = write_csv(tmp_path / "gaode.csv", ROSTER, rows)
+    code, out, _ = gridsight(capsys, "responders", "import", path, "--db", store_path, "--dry-run")
+    assert code == 0 and "its coordinates look like gcj02" in out and "use --crs gcj02" in out
+    code, out, _ = gridsight(capsys, "responders", "import", path, "--db", store_path, "--dry-run", "--crs", "gcj02",
+                             "--json")
+    assert code == 0 and json.loads(out)["warnings"] == []

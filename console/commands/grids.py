@@ -23,16 +23,10 @@ from console.commands import CliError, open_store, print_json
 from data.coveragemap import keep_coverage
 from console.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from data import gridversions
+from data.datumcheck import datum_warnings
 from data.store import StoreError
 from gis.crs import CRS_NAMES
-from gis.gridfile import (
-    OUTPUT_FORMATS,
-    GridFileError,
-    datum_offset,
-    read_grid_file,
-    read_grid_files,
-    write_grid_file,
-)
+from gis.gridfile import OUTPUT_FORMATS, GridFileError, read_grid_file, read_grid_files, write_grid_file
 from gis.topology import DEFAULT_SLIVER_M2, DEFAULT_TOLERANCE_M2, Problem, fix, validate
 
 # Option name for each standard field a grid file may call something else.
@@ -183,7 +177,7 @@ def run_validate(args: argparse.Namespace) -> int:
     warnings = []
     if args.db:
         with open_store(args.db) as store:
-            warnings = _datum_warnings(store, grids, args.crs)
+            warnings = datum_warnings(store, grids.geometry.array, args.crs)
     if args.json:
         print_json({"valid": not problems, "features": len(grids), "problems": [p.as_dict() for p in problems],
                     "warnings": warnings})
@@ -213,7 +207,7 @@ def run_import(args: argparse.Namespace) -> int:
     if unknown:
         raise CliError(f"remap to code(s) the file does not have: {', '.join(unknown)}")
     with open_store(args.db, create=True) as store:
-        report["warnings"] = _datum_warnings(store, grids, args.crs)
+        report["warnings"] = datum_warnings(store, grids.geometry.array, args.crs)
         report["orphans"] = gridversions.orphans(store, grids["code"], remap)
         if report["orphans"] and args.orphans == "refuse":
             _print_import(args, report, problems)
@@ -356,19 +350,6 @@ def login_name() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return "gridsight"
-
-
-def _datum_warnings(store, grids: GeoDataFrame, crs: str | None) -> list[str]:
-    """A warning when the file's shapes sit on a known datum offset from the store's grids
-    (or, without grids, its roads) around them."""
-    minx, miny, maxx, maxy = grids.total_bounds
-    bbox = (minx - 0.05, miny - 0.05, maxx + 0.05, maxy + 0.05)
-    for layer, name in (("grids", "store's grids"), ("roads", "store's roads")):
-        reference = store.read_layer(layer, bbox=bbox).geometry.array
-        if len(reference):
-            offset = datum_offset(grids.geometry.array, crs, reference)
-            return [offset.message(name)] if offset else []
-    return []
 
 
 def store_rows(grids: GeoDataFrame) -> GeoDataFrame:

@@ -96,6 +96,8 @@ def _print_report(report: dict) -> None:
     for (word, column, message), numbers in _grouped(report["problems"]).items():
         where = f"{word}s {_ranges(numbers)}" if len(numbers) > 1 else f"{word} {numbers[0]}"
         print(f"{where}{f', column {column}' if column else ''}: {message}")
+    for warning in report["warnings"]:
+        print(f"warning: {warning}")
     counts = (f"{report['added']} added, {report['changed']} changed, {report['unchanged']} unchanged, "
               f"{report['removed']} removed")
     if report["refused"]:

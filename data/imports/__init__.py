@@ -15,6 +15,7 @@ from data.imports.columns import ColumnError, detect_columns
 from data.imports.layers import SPECS, LayerSpec
 from data.imports.tables import TableError, read_rows
 from data.imports.upsert import plan_upsert, write_plan
+from data.datumcheck import POINT_MIN_GAIN_M, ROADS, datum_warnings
 from data.store import Store
 from data.streamurls import mask_urls_in_text
 
@@ -44,6 +45,10 @@ def import_layer(store: Store, spec: LayerSpec, path: str | os.PathLike, *, crs:
     responder_ids = [r[0] for r in store.query("SELECT responder_id FROM responders")]
     context = Context.of(grids, responder_ids)
     checked = check_rows(rows, columns, spec, context, crs)
+    # Against the roads the file's points and routes stand beside; a per-row system or a
+    # projected file (read in its own projection) is not one `--crs` reading to question.
+    warnings = [] if columns.get("crs") or rows.projected else datum_warnings(
+        store, [values["geometry"] for values in checked.rows], crs, references=ROADS, min_gain_m=POINT_MIN_GAIN_M)
     plan = plan_upsert(store, spec, checked, context, replace)
     problems = sorted(checked.problems + plan.problems, key=lambda p: p.number)
     bad_rows = len({p.number for p in problems})
@@ -64,6 +69,7 @@ def import_layer(store: Store, spec: LayerSpec, path: str | os.PathLike, *, crs:
         "problems": [{**p.as_dict(rows.row_word), "problem": mask_urls_in_text(p.message)} for p in problems],
         **plan.counts(), "kept_ids": plan.kept, "changed_columns": plan.changed_columns,
         "refused": refused, "dry_run": dry_run, "written": written, "coverage_kept": coverage_kept,
+        "warnings": warnings,
     }
 
 

@@ -12,7 +12,8 @@ from geopandas import GeoDataFrame
 from shapely.geometry import LineString, MultiPolygon, Polygon, box
 
 from gis import crs
-from gis.gridfile import GridFileError, datum_offset, read_grid_file, read_grid_files, write_grid_file
+from gis.datum import datum_offset
+from gis.gridfile import GridFileError, read_grid_file, read_grid_files, write_grid_file
 from gis.topology import validate
 
 STANDARD_COLUMNS = ["code", "name", "level", "parent_code", "households", "geometry", "source_fid"]
