@@ -143,6 +143,11 @@ def _own_centre_schema(conn: Connection) -> None:
     _add_version(conn, 6)
 
 
+def _users_schema(conn: Connection) -> None:
+    """Version 7, for sign-in and roles: the users table, and the seat of every audit row."""
+    _add_version(conn, 7)
+
+
 def _add_version(conn: Connection, version: int) -> None:
     """Create the layers and tables marked `since=version` whole, and add that version's new
     columns to older layers and tables (all nullable: existing rows simply have no value) with their indexes."""
@@ -167,6 +172,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (4, "Campaigns layer and ticket attachments", _campaigns_schema),
     (5, "Cache of derived results", _derived_cache_schema),
     (6, "Departments layer, centre settings and responders' position source", _own_centre_schema),
+    (7, "Users and roles; the seat of each audit row", _users_schema),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

@@ -268,6 +268,7 @@ AUDIT_LOG = Table(
         ("action", "TEXT", False),
         ("subject", "TEXT"),
         ("detail", "TEXT"),
+        ("seat", "TEXT", True, False, 7),  # the workstation the change came from
     ),
     "Append-only log of every change made through gridsight",
     ("subject",),
@@ -391,10 +392,26 @@ CENTRE = Table(
     since=6,
 )
 
+USERS = Table(
+    "users",
+    _cols(
+        ("username", "TEXT", False, True),
+        ("role", "TEXT", False),  # dispatcher, supervisor, leader, analyst, admin
+        ("password_hash", "TEXT", False),  # argon2id; the password itself is never stored
+        ("disabled", "INTEGER", False),  # 1: cannot sign in
+        ("failed_signins", "INTEGER", False),  # in a row, since the last successful one
+        ("locked_until", "TEXT"),  # ISO 8601 UTC, after too many failed sign-ins
+        ("created_at", "TEXT", False),
+        ("changed_at", "TEXT"),
+    ),
+    "The people who sign in to the console, wall, editor and command line, each with one role",
+    since=7,
+)
+
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (TICKETS, TICKET_TIMELINE, AUDIT_LOG, DEAD_LETTERS, MEDIATION_STEPS, SUPERVISION_NOTICES,
-              GRID_CHANGESETS, GRID_HISTORY, DERIVED_CACHE, CENTRE)
+              GRID_CHANGESETS, GRID_HISTORY, DERIVED_CACHE, CENTRE, USERS)
 }
 
 # Grid levels named as the centres name them.

@@ -205,11 +205,23 @@ def test_migration_6_adds_departments_centre_and_position_source_keeping_what_wa
             old.write_layer("grids", grids_frame(2))
             assert "position_source" not in {row[1] for row in old.query("PRAGMA table_info(responders)")}
     with Store.open(path) as store:
-        assert store.schema_version == 6
+        assert store.schema_version == migrations.LATEST_VERSION
         contents = dict(store.query("SELECT table_name, data_type FROM gpkg_contents"))
         assert contents["departments"] == "features" and contents["centre"] == "attributes"
         assert "position_source" in {row[1] for row in store.query("PRAGMA table_info(responders)")}
         assert store.read_layer("grids")["code"].tolist() == ["G000", "G001"]
+
+
+def test_migration_7_adds_users_and_the_audit_seat_keeping_what_was_there(tmp_path, monkeypatch):
+    path = tmp_path / "v6.gpkg"
+    with schema_at(monkeypatch, 6):
+        with Store.create(path) as old, old.transaction() as tx:
+            tx.execute("INSERT INTO audit_log (at, actor, action) VALUES ('2026-12-08T00:00:00Z', 'op1', 'intake')")
+    with Store.open(path) as store:
+        assert store.schema_version == 7
+        assert dict(store.query("SELECT table_name, data_type FROM gpkg_contents"))["users"] == "attributes"
+        audit = store.read_table("audit_log")
+        assert audit["actor"].tolist() == ["op1"] and audit["seat"].isna().all()
 
 
 def test_a_kept_result_is_read_back_only_for_the_same_inputs(store, tmp_path):
