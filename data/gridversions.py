@@ -11,6 +11,9 @@ code they were located in (statistics for the new layout locate their points aga
 grids import replaces the whole layout and moves the rows of every table the user
 remapped. The change-set's `reassigned` records each moved row, {table: {row id: [old
 code, new code]}} (before grids imports: {responder id: [old, new]}), for its rollback.
+
+Saving needs an analyst or admin (data.auth `grids.edit`, `grids.import` for imports); a
+signed-in session is recorded as who saved, with sign-in off the `by` the caller names.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import pandas as pd
 import shapely
 from geopandas import GeoDataFrame, GeoSeries
 
-from data import geopackage
+from data import auth, geopackage
 from data.schema import STORAGE_SRID
 from data.store import Store, StoreError, Transaction
 from data.workflow.states import OPEN
@@ -45,24 +48,28 @@ class GridConflict(StoreError):
     """Someone else changed the same grids since they were read; nothing was saved."""
 
 
-def save(store: Store, change, by: str, why: str) -> int:
+def save(store: Store, change, by: str | None, why: str, session: auth.Session | None = None) -> int:
     """Save an editor change (gis.editing.Change of grids read from `store`); returns the change-set id."""
     before = change.before
     if len(before) and "version" not in before.columns:
         raise StoreError("the edited grids carry no version; read them from the store before editing")
     expected = dict(zip(before["code"], before["version"])) if len(before) else {}
     return _save(store, expected, change.after, by, why, change.operation,
-                 reassigned=dict(change.reassigned), back={"responders": dict(getattr(change, "workers", {}))})
+                 reassigned=dict(change.reassigned), back={"responders": dict(getattr(change, "workers", {}))},
+                 session=session)
 
 
-def replace_all(store: Store, grids: GeoDataFrame, by: str, why: str, remap: dict[str, str] | None = None) -> int:
+def replace_all(store: Store, grids: GeoDataFrame, by: str | None, why: str, remap: dict[str, str] | None = None,
+                session: auth.Session | None = None, action: str = "grids.import") -> int:
     """Replace the whole layout with `grids` (a grids import) as one change-set; rows of every
     GRID_CODE_ROWS table on a code of `remap` ({old: new}) move in the same transaction.
-    Chiefs carry over for the codes kept. Returns the change-set id."""
+    Chiefs carry over for the codes kept. Returns the change-set id. `action`: what it is
+    authorized as (`store.init` for a new store's first layout)."""
+    auth.check(store, session, action)
     current = store.read_layer("grids")
     after = grids.assign(chief_id=grids["code"].map(dict(zip(current["code"], current["chief_id"]))))
     return _save(store, dict(zip(current["code"], current["version"])), after, by, why, "import",
-                 reassigned=remap or {}, tables=tuple(_ID_COLUMNS))
+                 reassigned=remap or {}, tables=tuple(_ID_COLUMNS), session=session, action=action)
 
 
 def orphans(store: Store, codes, remap: dict[str, str] | None = None) -> dict[str, dict[str, int]]:
@@ -78,8 +85,9 @@ def orphans(store: Store, codes, remap: dict[str, str] | None = None) -> dict[st
     return found
 
 
-def rollback(store: Store, changeset_id: int, by: str, why: str) -> int:
+def rollback(store: Store, changeset_id: int, by: str | None, why: str, session: auth.Session | None = None) -> int:
     """Restore the grids a change-set touched to their states before it, as a new change-set."""
+    auth.check(store, session, "grids.edit")
     rows = store.query(
         "SELECT code, change, new_version, old_state FROM grid_history WHERE changeset_id = ?", (changeset_id,))
     if not rows:
@@ -91,7 +99,7 @@ def rollback(store: Store, changeset_id: int, by: str, why: str) -> int:
             for table, rows in _moves(store, changeset_id).items()}
     return _save(store, expected, restored, by, why, "rollback", back=back, rolls_back=changeset_id,
                  conflict=(f"cannot roll back change-set {changeset_id}, its grids changed since",
-                           "; roll back the later change-sets first"))
+                           "; roll back the later change-sets first"), session=session)
 
 
 def moved_rows(store: Store, changeset_id: int) -> dict[str, dict[str, list[str]]]:
@@ -174,6 +182,8 @@ def _save(
     tables: tuple[str, ...] = ("responders",),
     conflict: tuple[str, str] = ("conflict, nothing saved: someone else changed these grids meanwhile",
                                  "; reload the grids and redo the edit"),
+    session: auth.Session | None = None,
+    action: str = "grids.edit",
 ) -> int:
     """Check versions, replace the rows, move workers and record the change-set, in one transaction.
 
@@ -181,7 +191,9 @@ def _save(
     (None: the code must not exist now). Rows of `tables` on a code of `reassigned` move to
     its new code; `back` moves single rows ({table: {row id: (from, to)}}).
     """
-    if not by.strip() or not why.strip():
+    acting = auth.check(store, session, action)
+    by = by if acting.sign_in_off else acting.username
+    if not (by or "").strip() or not why.strip():
         raise StoreError("say who saves the change and why")
     expected = {**expected, **{code: None for code in after["code"] if code not in expected}}
     if not expected:
@@ -211,7 +223,8 @@ def _save(
             for code in sorted(set(current) | set(new_states))
         ])
         tx.insert_rows("audit_log", [{"at": at, "actor": by.strip(), "action": f"grids.{operation}",
-                                      "subject": f"changeset {changeset_id}", "detail": why.strip()}])
+                                      "subject": f"changeset {changeset_id}", "detail": why.strip(),
+                                      "seat": acting.audit_seat(acting.seat)}])
     return changeset_id
 
 

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 import math
+import os
+import socket
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from data import auth
 from data.store import Store, StoreError
+
+# Exit codes every command shares (docs/cli-tickets.md): 0 ok, 1 refused / problems found,
+# 2 bad input, 3 conflict, 4 reserved for an internal error, 5 not allowed / not signed in.
+NOT_ALLOWED = 5
 
 
 class CliError(Exception):
@@ -33,6 +43,52 @@ def open_store(path, create: bool = False) -> Store:
         return Store.open(path)
     except StoreError as err:
         raise CliError(str(err)) from None
+
+
+def add_sign_in_argument(parser) -> None:
+    """--user for a command that signs in; the password never comes from the command line."""
+    parser.add_argument("--user", default=os.environ.get("GRIDSIGHT_USER"), metavar="NAME",
+                        help="sign in as NAME (default: $GRIDSIGHT_USER); the password is read from "
+                        "$GRIDSIGHT_PASSWORD or asked for on a terminal. Needed once a store has users")
+
+
+def read_password(prompt: str, variable: str) -> str:
+    """A password from the environment `variable`, else asked for without echo on a terminal."""
+    password = os.environ.get(variable)
+    if password:
+        return password
+    if not sys.stdin.isatty():
+        raise CliError(f"no password: set {variable} or run on a terminal to be asked", NOT_ALLOWED)
+    return getpass.getpass(prompt)
+
+
+def session_for(store: Store, args) -> auth.Session | None:
+    """The session a command acts in: `--user` signed in with their password; None without --user
+    (enough on a store with sign-in off; the data layer refuses changes otherwise)."""
+    user = getattr(args, "user", None)
+    if not user:
+        return None
+    seat = getattr(args, "seat", None) or socket.gethostname()
+    try:
+        return auth.sign_in(store, user, read_password(f"password for {user}: ", "GRIDSIGHT_PASSWORD"), seat)
+    except auth.AuthError as err:
+        raise CliError(str(err), NOT_ALLOWED) from None
+
+
+@contextmanager
+def signed_in(store: Store, args) -> Iterator[auth.Session | None]:
+    """Sign in for a command (see session_for); a refusal by role inside, from the data layer,
+    exits with NOT_ALLOWED naming the role it needs, a bad request about users with 2."""
+    session = session_for(store, args)
+    try:
+        yield session
+    except auth.UserError as err:
+        raise CliError(str(err)) from None
+    except auth.NotAllowed as err:
+        hint = "" if session else "; sign in with --user NAME (or GRIDSIGHT_USER)"
+        raise CliError(f"{err}{hint}", NOT_ALLOWED) from None
+    except auth.AuthError as err:
+        raise CliError(str(err), NOT_ALLOWED) from None
 
 
 def parse_degrees(text: str, what: str, limit: float) -> float:

@@ -1,7 +1,8 @@
 """`gridsight ticket`: push tickets through the closed loop from scripts and other systems.
 
 The contract (input record shape, JSON output, exit codes) is documented in
-docs/cli-tickets.md; other systems rely on it, so change both together.
+docs/cli-tickets.md; other systems rely on it, so change both together. On a store with
+users every action signs in (--user); the role decides what it may do and see (data.auth).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
-from console.commands import CliError, open_store, print_json
+from console.commands import CliError, add_sign_in_argument, open_store, print_json, signed_in
 from console.commands.stats import parse_time
 from data.departments import read_departments
 from data.store import StoreError
@@ -23,12 +24,14 @@ from data.workflow.clock import ManualClock, utc_now
 from data.workflow.duplicates import repeat_callers, repeat_places
 from data.workflow.engine import MEDIATION_OUTCOMES, MEDIATION_STEPS
 from data.workflow.intake import CHANNELS
-from data.workflow.masking import PERSONAL_DATA_ROLES
+from data import auth
 from data.workflow.sla import PolicyError
 from data.workflow.states import STATES
 
 REFUSED = 1  # illegal transition, unknown ticket or responder, nothing valid to take in
 CONFLICT = 3  # someone else changed the ticket first: reload and decide again
+ROLE_HELP = (f"view as this role: {' and '.join(auth.needed_roles('ticket.personal_data'))} see reporters in "
+             "full. Signed in, your own role is the default and a role seeing more than yours is refused")
 
 
 def register(subparsers) -> None:
@@ -47,9 +50,11 @@ def register(subparsers) -> None:
         if json_output:
             sub.add_argument("--json", action="store_true", help="print JSON")
         sub.add_argument("--now", help="act as if it were this ISO 8601 time (drills, replays, tests)")
+        add_sign_in_argument(sub)
         if change:
             sub.add_argument("--actor", default=os.environ.get("USER") or "cli",
-                             help="who makes the change (default: $USER)")
+                             help="who makes the change on a store with sign-in off (default: $USER); "
+                             "signed in, it is the user")
             sub.add_argument("--seat", default=socket.gethostname(), help="console seat (default: host name)")
         if change and ticket:
             sub.add_argument("--version", type=int, dest="expected_version",
@@ -67,13 +72,13 @@ def register(subparsers) -> None:
                      help='"12345 + grid": dispatch each new ticket straight to its grid\'s chief')
 
     sub = action("show", "one ticket with its timeline", _show, change=False)
-    sub.add_argument("--role", help=f"caller's role; {', '.join(sorted(PERSONAL_DATA_ROLES))} see personal data")
+    sub.add_argument("--role", help=ROLE_HELP)
 
     sub = action("list", "tickets, newest first", _list, ticket=False, change=False)
     sub.add_argument("--state", action="append", choices=STATES, help="only this state (repeatable)")
     sub.add_argument("--overdue", action="store_true", help="only open tickets past their deadline")
     sub.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
-    sub.add_argument("--role", help=f"caller's role; {', '.join(sorted(PERSONAL_DATA_ROLES))} see personal data")
+    sub.add_argument("--role", help=ROLE_HELP)
 
     sub = action("dispatch", "send a ticket to a lead responder and helpers", _dispatch)
     sub.add_argument("--to", required=True, metavar="RESPONDER", help="the lead responder's id")
@@ -109,7 +114,7 @@ def register(subparsers) -> None:
                  ticket=False, change=False)
     sub.add_argument("--days", type=float, default=30, help="look back this many days (default 30)")
     sub.add_argument("--min", type=int, default=3, dest="minimum", help="at least this many tickets (default 3)")
-    sub.add_argument("--role", help=f"caller's role; {', '.join(sorted(PERSONAL_DATA_ROLES))} see phone numbers")
+    sub.add_argument("--role", help=ROLE_HELP)
 
     sub = action("audit", "the audit trail: every change made through gridsight, oldest first", _audit,
                  ticket=False, change=False)
@@ -124,9 +129,9 @@ def register(subparsers) -> None:
 @contextmanager
 def _engine(args):
     clock = ManualClock(parse_time(args.now, "--now")) if args.now else utc_now
-    with open_store(args.db) as store:
+    with open_store(args.db) as store, signed_in(store, args) as session:
         try:
-            yield TicketEngine(store, clock=clock)
+            yield TicketEngine(store, clock=clock, session=session)
         except VersionConflict as err:
             raise CliError(str(err), CONFLICT) from None
         except WorkflowError as err:
@@ -276,7 +281,8 @@ def _sweep(args) -> int:
 def _repeats(args) -> int:
     with _engine(args) as engine:
         since = engine.clock() - timedelta(days=args.days)
-        found = {"callers": repeat_callers(engine.store, since, args.minimum, role=args.role),
+        role = auth.reader_role(engine.store, engine.session, args.role)
+        found = {"callers": repeat_callers(engine.store, since, args.minimum, role=role),
                  "places": repeat_places(engine.store, since, args.minimum)}
     if args.json:
         print_json(found)

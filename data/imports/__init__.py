@@ -3,6 +3,7 @@ from the files centres hold, and export them back; no Qt.
 
 `import_layer` reads the file, finds its columns, checks every row against the store and then
 writes by id, or writes nothing: a file with a bad row is refused whole unless `skip_bad`.
+Writing needs an analyst or admin (data.auth `layers.import`); a dry run only reads.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
+from data import auth
 from data.imports.checks import Context, as_text, check_rows
 from data.imports.columns import ColumnError, detect_columns
 from data.imports.layers import SPECS, LayerSpec
@@ -29,10 +31,13 @@ class LayerImportError(Exception):
 
 def import_layer(store: Store, spec: LayerSpec, path: str | os.PathLike, *, crs: str = "wgs84",
                  sheet: str | None = None, fields: Mapping[str, str | None] | None = None,
-                 replace: bool = False, skip_bad: bool = False, dry_run: bool = False) -> dict:
+                 replace: bool = False, skip_bad: bool = False, dry_run: bool = False,
+                 session: auth.Session | None = None) -> dict:
     """Import `path` into the store's layer; the report (what was found, what changed, which rows are bad).
 
     Nothing is written when a row is bad (unless `skip_bad`) or on a dry run."""
+    if not dry_run:
+        auth.check(store, session, "layers.import")
     try:
         rows = read_rows(path, sheet)
         columns = detect_columns(rows.columns, {f.name: f.headers for f in spec.fields}, fields or {})

@@ -5,6 +5,11 @@ the ticket row, its timeline entry and the audit entry land together or not at a
 Seats that act on what they saw pass the version they saw; if the ticket changed in
 between, the change is refused with VersionConflict instead of silently overwriting
 someone else's decision (optimistic locking).
+
+Every change is authorized first (data.auth): the engine acts for one session, and each
+timeline and audit row names the signed-in user and seat. With sign-in off (a store with no
+users, or a single-seat GeoPackage whose admin switched it off) the callers' `actor` and `seat`
+are recorded as before, the audit row's seat marked " (sign-in off)".
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
+from data import auth
 from data.departments import listing, read_departments
 from data.schema import STORAGE_SRID
 from data.workflow import states as st
@@ -73,6 +79,14 @@ class SweepResult:
 
 
 @dataclass(frozen=True)
+class _Who:
+    """Who a change is recorded as: the actor and seat of the timeline, the audit row's seat."""
+    actor: str
+    seat: str | None
+    audit_seat: str
+
+
+@dataclass(frozen=True)
 class _Ticket:
     ticket_id: str
     state: str
@@ -80,11 +94,13 @@ class _Ticket:
 
 
 class TicketEngine:
-    """The workflow over one store. `clock` returns the current UTC time (injectable for tests)."""
+    """The workflow over one store, for one session (None: the store must need no sign-in).
+    `clock` returns the current UTC time (injectable for tests)."""
 
     def __init__(self, store, clock: Clock = utc_now, policy: SlaPolicy | None = None,
-                 duplicate_rule: DuplicateRule = DuplicateRule()):
+                 duplicate_rule: DuplicateRule = DuplicateRule(), session: auth.Session | None = None):
         self.store = store
+        self.session = session
         self.clock = clock
         self.policy = policy or SlaPolicy.load()
         self.duplicate_rule = duplicate_rule
@@ -102,9 +118,18 @@ class TicketEngine:
         return {row.code: {"name": row.name, "parent": row.parent_code, "chief": row.chief_id}
                 for row in grids[["code", "name", "parent_code", "chief_id"]].itertuples(index=False)}
 
+    def _acting(self, action: str, actor: str | None, seat: str | None) -> _Who:
+        """Authorize `action` (auth.NotAllowed otherwise) and say who it is recorded as."""
+        session = auth.check(self.store, self.session, action)
+        if session.sign_in_off:
+            if not actor or not str(actor).strip():
+                raise WorkflowError("sign-in is off: say who acts (actor)")
+            return _Who(str(actor).strip(), seat, session.audit_seat(seat))
+        return _Who(session.username, session.seat, session.audit_seat(seat))
+
     # ----------------------------------------------------------------- intake
 
-    def intake(self, channel: str, records: list, actor: str, seat: str,
+    def intake(self, channel: str, records: list, actor: str | None = None, seat: str | None = None,
                direct_to_grid: bool = False) -> IntakeResult:
         """Turn one batch of a channel's records into tickets, in one transaction.
 
@@ -113,6 +138,7 @@ class TicketEngine:
         ones of the batch still go in. With `direct_to_grid` ("12345 + grid") each new
         ticket is dispatched straight to the chief of the grid containing it.
         """
+        who = self._acting("ticket.intake", actor, seat)
         if channel not in ADAPTERS:
             raise WorkflowError(f"unknown channel {channel!r}; channels are {', '.join(ADAPTERS)}")
         adapter = ADAPTERS[channel]
@@ -149,7 +175,7 @@ class TicketEngine:
                     new.append((record, lon, lat, grid))
             ids = self._allocate_ids(tx, [r.reported_at for r, *_ in new])
             result.duplicates += [ids[position[key]] for key in repeated]
-            self._write_new_tickets(tx, channel, new, ids, actor, seat, direct_to_grid, now)
+            self._write_new_tickets(tx, channel, new, ids, who, direct_to_grid, now)
             for (record, lon, lat, _grid), ticket_id in zip(new, ids):
                 other = find_duplicate(tx.execute, ticket_id, lon, lat, record.category, record.description,
                                        record.reported_at, self.duplicate_rule)
@@ -211,16 +237,16 @@ class TicketEngine:
             next_serial[day] += 1
         return ids
 
-    def _write_new_tickets(self, tx, channel, new, ids, actor, seat, direct_to_grid, now) -> None:
+    def _write_new_tickets(self, tx, channel, new, ids, who: _Who, direct_to_grid, now) -> None:
         if not new:
             return
         at = iso(now)
         tickets, timeline, audit = [], [], []
         for (record, _lon, _lat, grid), ticket_id in zip(new, ids):
             chief = self._grids_by_code.get(grid, {}).get("chief") if direct_to_grid else None
-            path = [(st.RECEIVED, f"intake:{channel}", f"record {record.record_id}"), (st.REGISTERED, actor, None)]
+            path = [(st.RECEIVED, f"intake:{channel}", f"record {record.record_id}"), (st.REGISTERED, who.actor, None)]
             if chief:
-                path.append((st.DISPATCHED, actor, f"direct to the chief of grid {grid}"))
+                path.append((st.DISPATCHED, who.actor, f"direct to the chief of grid {grid}"))
             tickets.append({
                 "ticket_id": ticket_id, "record_id": f"{channel}:{record.record_id}", "state": path[-1][0],
                 "version": len(path), "description": record.description, "address": record.address,
@@ -231,10 +257,10 @@ class TicketEngine:
                 "category": record.category, "grid_code": grid, "reported_at": iso(record.reported_at),
                 "attachments": json.dumps(list(record.attachments)) if record.attachments else None,
             })
-            timeline += [{"ticket_id": ticket_id, "state": s, "at": at, "by": by, "note": note, "seat": seat}
+            timeline += [{"ticket_id": ticket_id, "state": s, "at": at, "by": by, "note": note, "seat": who.seat}
                          for s, by, note in path]
-            audit.append(self._audit_row(at, actor, "intake", ticket_id,
-                                         {"seat": seat, "channel": channel, "record_id": record.record_id,
+            audit.append(self._audit_row(at, who, "intake", ticket_id,
+                                         {"seat": who.seat, "channel": channel, "record_id": record.record_id,
                                           "state": path[-1][0]}))
         tx.insert_rows("tickets", tickets)
         tx.insert_rows("ticket_timeline", timeline)
@@ -251,9 +277,9 @@ class TicketEngine:
     # ------------------------------------------------------------ transitions
 
     @staticmethod
-    def _audit_row(at: str, actor: str, action: str, subject: str, detail: dict) -> dict:
-        return {"at": at, "actor": actor, "action": action, "subject": subject,
-                "detail": json.dumps(detail, ensure_ascii=False, sort_keys=True)}
+    def _audit_row(at: str, who: _Who, action: str, subject: str, detail: dict) -> dict:
+        return {"at": at, "actor": who.actor, "action": action, "subject": subject,
+                "detail": json.dumps(detail, ensure_ascii=False, sort_keys=True), "seat": who.audit_seat}
 
     @staticmethod
     def _load(tx, ticket_id: str, expected_version: int | None) -> _Ticket:
@@ -267,7 +293,7 @@ class TicketEngine:
                 f"({ticket.state}), you acted on version {expected_version}; reload it and try again")
         return ticket
 
-    def _update(self, tx, ticket: _Ticket, actor: str, seat: str, action: str, updates: dict,
+    def _update(self, tx, ticket: _Ticket, who: _Who, action: str, updates: dict,
                 note: str | None = None, timeline_state: str | None = None, bump: bool = True) -> int:
         """Write `updates`, append to the audit log (and the timeline for a state change).
 
@@ -284,38 +310,40 @@ class TicketEngine:
             raise VersionConflict(f"ticket {ticket.ticket_id} changed while being updated; try again")
         if timeline_state:
             tx.insert_rows("ticket_timeline", [{"ticket_id": ticket.ticket_id, "state": timeline_state, "at": at,
-                                                "by": actor, "note": note, "seat": seat}])
-        detail = {"seat": seat, "version": version, "changes": updates}
+                                                "by": who.actor, "note": note, "seat": who.seat}])
+        detail = {"seat": who.seat, "version": version, "changes": updates}
         if note:
             detail["note"] = note
-        tx.insert_rows("audit_log", [self._audit_row(at, actor, action, ticket.ticket_id, detail)])
+        tx.insert_rows("audit_log", [self._audit_row(at, who, action, ticket.ticket_id, detail)])
         return version
 
-    def _move(self, tx, ticket: _Ticket, target: str, actor: str, seat: str, note: str | None = None,
+    def _move(self, tx, ticket: _Ticket, target: str, who: _Who, note: str | None = None,
               updates: dict | None = None) -> int:
         reason = st.refusal(ticket.state, target)
         if reason:
             raise IllegalTransition(f"ticket {ticket.ticket_id}: {reason}")
-        return self._update(tx, ticket, actor, seat, f"{ticket.state}->{target}", {"state": target, **(updates or {})},
+        return self._update(tx, ticket, who, f"{ticket.state}->{target}", {"state": target, **(updates or {})},
                             note, timeline_state=target)
 
-    def dispatch(self, ticket_id: str, lead: str, helpers: list[str] | tuple = (), *, actor: str, seat: str,
+    def dispatch(self, ticket_id: str, lead: str, helpers: list[str] | tuple = (), *, actor: str | None = None, seat: str | None = None,
                  expected_version: int | None = None, note: str | None = None) -> int:
         """Send the ticket to a lead responder and any helpers; returns the new version."""
+        who = self._acting("ticket.dispatch", actor, seat)
         helpers = list(dict.fromkeys(helpers))
         if lead in helpers:
             raise WorkflowError(f"{lead} cannot be both the lead and a helper")
         with self.store.transaction() as tx:
             ticket = self._load(tx, ticket_id, expected_version)
             self._check_responders(tx, [lead, *helpers])
-            return self._move(tx, ticket, st.DISPATCHED, actor, seat, note or f"lead {lead}" + (
+            return self._move(tx, ticket, st.DISPATCHED, who, note or f"lead {lead}" + (
                 f", helpers {', '.join(helpers)}" if helpers else ""),
                 {"lead_id": lead, "helper_ids": ",".join(helpers) or None, "department": None})
 
-    def add_helpers(self, ticket_id: str, helpers: list[str] | tuple, *, actor: str, seat: str,
+    def add_helpers(self, ticket_id: str, helpers: list[str] | tuple, *, actor: str | None = None, seat: str | None = None,
                     expected_version: int | None = None) -> int:
         """More responders join a ticket its lead already has ("one point happens, many respond");
         the timeline gets an entry in the same state, so every seat sees who joined."""
+        who = self._acting("ticket.dispatch", actor, seat)
         with self.store.transaction() as tx:
             ticket = self._load(tx, ticket_id, expected_version)
             lead, current = tx.execute("SELECT lead_id, helper_ids FROM tickets WHERE ticket_id = ?",
@@ -330,7 +358,7 @@ class TicketEngine:
                 raise WorkflowError(f"{', '.join(helpers)} already help on ticket {ticket_id}")
             self._check_responders(tx, joining)
             everyone = [*filter(None, (current or "").split(",")), *joining]
-            return self._update(tx, ticket, actor, seat, "add_helpers", {"helper_ids": ",".join(everyone)},
+            return self._update(tx, ticket, who, "add_helpers", {"helper_ids": ",".join(everyone)},
                                 f"helpers {', '.join(joining)} joined", timeline_state=ticket.state)
 
     @staticmethod
@@ -342,13 +370,14 @@ class TicketEngine:
         if missing:
             raise WorkflowError(f"no responder {', '.join(missing)}")
 
-    def transfer(self, ticket_id: str, department: str, deadline: datetime, *, actor: str, seat: str,
+    def transfer(self, ticket_id: str, department: str, deadline: datetime, *, actor: str | None = None, seat: str | None = None,
                  expected_version: int | None = None, note: str | None = None) -> int:
         """Hand the ticket to a department with its own deadline ("whistle and report").
 
         A store that lists its departments takes only their ids; one that lists none (made
         before departments were kept) takes any name. A responder's id is never a department.
         """
+        who = self._acting("ticket.transfer", actor, seat)
         if not department.strip():
             raise WorkflowError("name the department to transfer to")
         with self.store.transaction() as tx:
@@ -357,7 +386,7 @@ class TicketEngine:
                 raise WorkflowError(f"the deadline {iso(deadline)} has already passed")
             name = self._check_department(tx, department)
             to = f"{name} ({department})" if name else department
-            return self._move(tx, ticket, st.TRANSFERRED, actor, seat, note or f"to {to} by {iso(deadline)}",
+            return self._move(tx, ticket, st.TRANSFERRED, who, note or f"to {to} by {iso(deadline)}",
                               {"department": department, "deadline": iso(deadline), "lead_id": None,
                                "helper_ids": None, "warning_level": NO_WARNING})
 
@@ -382,9 +411,10 @@ class TicketEngine:
     # States reached only through their own command, which records what they need.
     _DEDICATED = {st.DISPATCHED: "dispatch", st.TRANSFERRED: "transfer", st.MERGED: "merge"}
 
-    def advance(self, ticket_id: str, target: str, *, actor: str, seat: str,
+    def advance(self, ticket_id: str, target: str, *, actor: str | None = None, seat: str | None = None,
                 expected_version: int | None = None, note: str | None = None) -> int:
         """Any other state change (accept, on site, resolve, close, return, reopen, escalate)."""
+        who = self._acting("ticket.advance", actor, seat)
         if target in self._DEDICATED:
             raise WorkflowError(f"use `{self._DEDICATED[target]}` to move a ticket to {target}")
         with self.store.transaction() as tx:
@@ -397,10 +427,10 @@ class TicketEngine:
             elif target == st.REOPENED:
                 updates["closed_at"] = None
             elif target == st.ESCALATED:
-                return self._escalate(tx, ticket, actor, seat, note)
-            return self._move(tx, ticket, target, actor, seat, note, updates)
+                return self._escalate(tx, ticket, who, note)
+            return self._move(tx, ticket, target, who, note, updates)
 
-    def _escalate(self, tx, ticket: _Ticket, actor: str, seat: str, note: str | None) -> int:
+    def _escalate(self, tx, ticket: _Ticket, who: _Who, note: str | None) -> int:
         level, grid = tx.execute(
             "SELECT coalesce(t.escalation_level, 0), i.grid_code FROM tickets t "
             "LEFT JOIN incidents i ON i.ticket_id = t.ticket_id WHERE t.ticket_id = ?", (ticket.ticket_id,)).fetchone()
@@ -411,7 +441,7 @@ class TicketEngine:
         deadline = self.clock() + timedelta(hours=self.policy.hours_after_escalation)
         message = f"escalated to {target}" + (f" ({note})" if note else "")
         self._notice(tx, ticket.ticket_id, "escalated", message)
-        return self._move(tx, ticket, st.ESCALATED, actor, seat, message,
+        return self._move(tx, ticket, st.ESCALATED, who, message,
                           {"escalation_level": level + 1, "deadline": iso(deadline), "warning_level": NO_WARNING})
 
     def escalation_target(self, grid_code: str | None, level: int) -> str:
@@ -428,9 +458,10 @@ class TicketEngine:
         tx.insert_rows("supervision_notices", [{"ticket_id": ticket_id, "level": level, "at": iso(self.clock()),
                                                 "message": message}])
 
-    def rate(self, ticket_id: str, score: int, *, actor: str, seat: str,
+    def rate(self, ticket_id: str, score: int, *, actor: str | None = None, seat: str | None = None,
              expected_version: int | None = None) -> int:
         """The citizen's rating: a good one closes a resolved ticket, a bad one (<= 2) reopens it."""
+        who = self._acting("ticket.rate", actor, seat)
         if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
             raise WorkflowError(f"a rating is a whole number from 1 to 5, got {score!r}")
         with self.store.transaction() as tx:
@@ -440,16 +471,17 @@ class TicketEngine:
                                         "ticket can be rated")
             note = f"rated {score}"
             if score <= LOW_RATING:
-                return self._move(tx, ticket, st.REOPENED, actor, seat, note + ", reopened",
+                return self._move(tx, ticket, st.REOPENED, who, note + ", reopened",
                                   {"rating": score, "closed_at": None})
             if ticket.state == st.RESOLVED:
-                return self._move(tx, ticket, st.CLOSED, actor, seat, note,
+                return self._move(tx, ticket, st.CLOSED, who, note,
                                   {"rating": score, "closed_at": iso(self.clock())})
-            return self._update(tx, ticket, actor, seat, "rate", {"rating": score}, note)
+            return self._update(tx, ticket, who, "rate", {"rating": score}, note)
 
-    def merge(self, ticket_id: str, into: str, *, actor: str, seat: str,
+    def merge(self, ticket_id: str, into: str, *, actor: str | None = None, seat: str | None = None,
               expected_version: int | None = None) -> int:
         """Close a duplicate into the ticket that carries on."""
+        who = self._acting("ticket.merge", actor, seat)
         if ticket_id == into:
             raise WorkflowError("a ticket cannot be merged into itself")
         with self.store.transaction() as tx:
@@ -457,13 +489,14 @@ class TicketEngine:
             survivor = self._load(tx, into, None)
             if survivor.state == st.MERGED:
                 raise IllegalTransition(f"ticket {into} is itself merged; merge into the ticket it was merged into")
-            return self._move(tx, ticket, st.MERGED, actor, seat, f"duplicate of {into}", {"merged_into": into})
+            return self._move(tx, ticket, st.MERGED, who, f"duplicate of {into}", {"merged_into": into})
 
     # ---------------------------------------------------------------- disputes
 
-    def mediation_step(self, ticket_id: str, step: str, *, actor: str, seat: str,
+    def mediation_step(self, ticket_id: str, step: str, *, actor: str | None = None, seat: str | None = None,
                        expected_version: int | None = None, note: str | None = None) -> int:
         """Record the next step of a dispute's mediation; steps go in the fixed order."""
+        who = self._acting("ticket.mediate", actor, seat)
         if step not in MEDIATION_STEPS:
             raise WorkflowError(f"unknown mediation step {step!r}; steps are {', '.join(MEDIATION_STEPS)}")
         with self.store.transaction() as tx:
@@ -474,11 +507,12 @@ class TicketEngine:
                 raise IllegalTransition(f"ticket {ticket_id}: the next mediation step is "
                                         f"{expected or 'none (all done)'}, not {step}")
             tx.insert_rows("mediation_steps", [{"ticket_id": ticket_id, "step": step, "at": iso(self.clock()),
-                                                "by": actor, "note": note}])
-            return self._update(tx, ticket, actor, seat, f"mediation:{step}", {}, note)
+                                                "by": who.actor, "note": note}])
+            return self._update(tx, ticket, who, f"mediation:{step}", {}, note)
 
-    def conclude_mediation(self, ticket_id: str, outcome: str, *, actor: str, seat: str,
+    def conclude_mediation(self, ticket_id: str, outcome: str, *, actor: str | None = None, seat: str | None = None,
                            expected_version: int | None = None) -> int:
+        who = self._acting("ticket.mediate", actor, seat)
         if outcome not in MEDIATION_OUTCOMES:
             raise WorkflowError(f"unknown mediation outcome {outcome!r}; use {', '.join(MEDIATION_OUTCOMES)}")
         with self.store.transaction() as tx:
@@ -486,7 +520,7 @@ class TicketEngine:
             done = self._dispute_steps(tx, ticket)
             if "mediate" not in done:
                 raise IllegalTransition(f"ticket {ticket_id}: mediate before recording an outcome")
-            return self._update(tx, ticket, actor, seat, "mediation:outcome", {"mediation_outcome": outcome})
+            return self._update(tx, ticket, who, "mediation:outcome", {"mediation_outcome": outcome})
 
     @staticmethod
     def _dispute_steps(tx, ticket: _Ticket) -> list[str]:
@@ -506,6 +540,7 @@ class TicketEngine:
         Each ticket changes in its own transaction, against the version read, so a
         seat acting on a ticket at the same moment wins and the sweep retries later.
         """
+        who = self._acting("ticket.sweep", actor, seat)
         now = self.clock()
         marks = ", ".join("?" * len(st.OPEN))
         rows = self.store.query(
@@ -525,11 +560,11 @@ class TicketEngine:
                     if level > warned:
                         self._notice(tx, ticket_id, WARNING_NAMES[level],
                                      f"{WARNING_NAMES[level]} warning: deadline {deadline}")
-                        self._update(tx, ticket, actor, seat, f"warning:{WARNING_NAMES[level]}",
+                        self._update(tx, ticket, who, f"warning:{WARNING_NAMES[level]}",
                                      {"warning_level": level}, bump=False)
                         result.warnings.append({"ticket": ticket_id, "level": WARNING_NAMES[level]})
                     if escalate:
-                        self._escalate(tx, ticket, actor, seat, "overdue")
+                        self._escalate(tx, ticket, who, "overdue")
                         result.escalations.append({"ticket": ticket_id,
                                                    "to": self.policy.escalation_levels[escalation + 1]})
             except VersionConflict:
@@ -566,7 +601,7 @@ class TicketEngine:
                                 "ON i.ticket_id = t.ticket_id WHERE t.ticket_id = ?", (ticket_id,))
         if not rows:
             raise UnknownTicket(f"no ticket {ticket_id}")
-        ticket = self._summary(rows[0], role)
+        ticket = self._summary(rows[0], auth.reader_role(self.store, self.session, role))
         ticket["timeline"] = self.timeline(ticket_id)
         ticket["mediation"] = [
             {"step": step, "at": at, "by": by, "note": note} for step, at, by, note in self.store.query(
@@ -585,6 +620,7 @@ class TicketEngine:
     def list_tickets(self, states: list[str] | None = None, overdue: bool = False, limit: int = 100,
                      role: str | None = None) -> list[dict]:
         """Tickets newest first, optionally only some states and/or only the overdue ones."""
+        role = auth.reader_role(self.store, self.session, role)
         unknown = [s for s in states or () if s not in st.STATES]
         if unknown:
             raise WorkflowError(f"unknown state {unknown[0]!r}; states are {', '.join(st.STATES)}")
@@ -605,11 +641,11 @@ class TicketEngine:
         """Entries of the append-only audit log, oldest first; one ticket's, or the latest `limit`."""
         where, params = ("WHERE subject = ?", (ticket_id,)) if ticket_id else ("", ())
         latest = self.store.query(
-            f"SELECT at, actor, action, subject, detail FROM audit_log {where} ORDER BY fid DESC LIMIT ?",
+            f"SELECT at, actor, action, subject, detail, seat FROM audit_log {where} ORDER BY fid DESC LIMIT ?",
             (*params, limit))
-        return [{"at": at, "actor": actor, "action": action, "subject": subject,
-                 "detail": json.loads(detail) if detail else None}
-                for at, actor, action, subject, detail in reversed(latest)]
+        return [{"at": at, "actor": actor, "action": action, "subject": subject, "seat": seat,
+                 "detail": json.loads(detail) if detail and detail.startswith("{") else detail}
+                for at, actor, action, subject, detail, seat in reversed(latest)]
 
     def dead_letters(self, limit: int = 100) -> list[dict]:
         """Refused intake records, newest first (the payload is left out: it may hold personal data)."""

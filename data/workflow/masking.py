@@ -7,12 +7,12 @@ their own record, not enough to identify a stranger.
 
 from __future__ import annotations
 
-# Roles that handle the caller directly and so see their details in full.
-PERSONAL_DATA_ROLES = frozenset({"dispatcher", "supervisor"})
+from data import auth
 
 
 def may_see_personal_data(role: str | None) -> bool:
-    return role in PERSONAL_DATA_ROLES
+    """The roles that handle the caller directly (data.auth's `ticket.personal_data`) see them in full."""
+    return role in auth.PERMISSIONS["ticket.personal_data"]
 
 
 def mask_name(name: str | None) -> str | None:
