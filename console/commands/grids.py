@@ -19,10 +19,10 @@ from collections import Counter
 import pandas as pd
 from geopandas import GeoDataFrame
 
-from console.commands import CliError, open_store, print_json
+from console.commands import CliError, add_sign_in_argument, open_store, print_json, signed_in
 from data.coveragemap import keep_coverage
 from console.i18n import DEFAULT_LANGUAGE, LANGUAGES
-from data import gridversions
+from data import auth, gridversions
 from data.datumcheck import datum_warnings
 from data.store import StoreError
 from gis.crs import CRS_NAMES
@@ -79,7 +79,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     import_parser.add_argument("--remap-file", metavar="FILE.csv", help="code mapping: a CSV with columns old,new")
     import_parser.add_argument("--orphans", choices=("refuse", "keep"), default="refuse",
                                help="rows left on codes the file lacks: refuse the import (default) or keep them")
-    import_parser.add_argument("--by", default=None, metavar="NAME", help="who imports (default: the login name)")
+    import_parser.add_argument("--by", default=None, metavar="NAME",
+                               help="who imports on a store with sign-in off (default: the login name)")
+    add_sign_in_argument(import_parser)
     import_parser.add_argument("--why", default=None, metavar="TEXT", help="why, for the grid history")
     import_parser.set_defaults(handler=run_import)
 
@@ -105,7 +107,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "(history is kept). Refused (exit 1) if those grids changed again since.",
     )
     rollback_parser.add_argument("changeset", type=int, metavar="CHANGESET_ID", help="change-set to roll back")
-    rollback_parser.add_argument("--by", required=True, metavar="NAME", help="who rolls back")
+    rollback_parser.add_argument("--by", metavar="NAME",
+                                 help="who rolls back on a store with sign-in off (default: the login name)")
     rollback_parser.add_argument("--why", required=True, metavar="TEXT", help="why")
 
     edit_parser = _add_store_action(
@@ -123,6 +126,7 @@ def _add_store_action(actions: argparse._SubParsersAction, name: str, handler, s
     """An action on a store: its parser (`texts`: help, description) with the required --db option."""
     parser = actions.add_parser(name, **texts)
     parser.add_argument("--db", required=True, metavar="FILE.gpkg", help=store_help)
+    add_sign_in_argument(parser)
     parser.set_defaults(handler=handler)
     return parser
 
@@ -206,7 +210,8 @@ def run_import(args: argparse.Namespace) -> int:
     unknown = sorted(set(remap.values()) - set(grids["code"]))
     if unknown:
         raise CliError(f"remap to code(s) the file does not have: {', '.join(unknown)}")
-    with open_store(args.db, create=True) as store:
+    with open_store(args.db, create=True) as store, signed_in(store, args) as session:
+        auth.check(store, session, "grids.import")
         report["warnings"] = datum_warnings(store, grids.geometry.array, args.crs)
         report["orphans"] = gridversions.orphans(store, grids["code"], remap)
         if report["orphans"] and args.orphans == "refuse":
@@ -218,7 +223,8 @@ def run_import(args: argparse.Namespace) -> int:
                 "The store was not changed.", exit_code=1)
         try:
             changeset = gridversions.replace_all(store, store_rows(grids), by=args.by or login_name(),
-                                                 why=args.why or f"grids import of {_source(args)}", remap=remap)
+                                                 why=args.why or f"grids import of {_source(args)}", remap=remap,
+                                                 session=session)
         except gridversions.GridConflict as err:
             raise CliError(str(err), exit_code=3) from None
         except StoreError as err:
@@ -262,9 +268,10 @@ def run_history(args: argparse.Namespace) -> int:
 
 
 def run_rollback(args: argparse.Namespace) -> int:
-    with open_store(args.db) as store:
+    with open_store(args.db) as store, signed_in(store, args) as session:
         try:
-            changeset = gridversions.rollback(store, args.changeset, by=args.by, why=args.why)
+            changeset = gridversions.rollback(store, args.changeset, by=args.by or login_name(), why=args.why,
+                                              session=session)
         except gridversions.GridConflict as err:
             raise CliError(str(err), exit_code=1) from None
         except StoreError as err:

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from geopandas import GeoDataFrame
 
-from console.commands import CliError, open_store, print_json
+from console.commands import CliError, add_sign_in_argument, open_store, print_json, signed_in
+from data import auth
 from console.commands.grids import login_name, print_problems, problems_summary, store_rows
 from data import gridversions
 from data.centre import DEFAULT_TIMEZONE, CentreError, check_timezone, write_centre
@@ -53,6 +54,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--timezone", default=DEFAULT_TIMEZONE,
                         help=f"the IANA timezone the centre's days are counted in (default: {DEFAULT_TIMEZONE})")
     parser.add_argument("--force", action="store_true", help="replace --out if it exists")
+    add_sign_in_argument(parser)
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.set_defaults(handler=run_init)
 
@@ -63,6 +65,10 @@ def run_init(args: argparse.Namespace) -> int:
         raise CliError(f"--out {out} must be a .gpkg file")
     if out.exists() and not args.force:
         raise CliError(f"{out} already exists; use --force to replace it")
+    if out.exists():
+        # Replacing a store drops its users too: only those who may build one may replace it.
+        with open_store(out) as old, signed_in(old, args) as session:
+            auth.check(old, session, "store.init")
     if not out.parent.is_dir():
         raise CliError(f"folder {out.parent} does not exist")
     try:
@@ -73,7 +79,8 @@ def run_init(args: argparse.Namespace) -> int:
     roads = _roads(args.roads, grids)
     with store_built_beside(out) as store:
         # The grid history's first change-set, as a grids import is: every grid at version 1.
-        gridversions.replace_all(store, store_rows(grids), by=login_name(), why=f"gridsight init from {args.grids}")
+        gridversions.replace_all(store, store_rows(grids), by=login_name(), why=f"gridsight init from {args.grids}",
+                                 action="store.init")
         with store.transaction() as tx:
             if roads is not None:
                 tx.write_layer("roads", roads, mode="replace")

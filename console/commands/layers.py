@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from console.commands import CliError, open_store, print_json
+from console.commands import CliError, add_sign_in_argument, open_store, print_json, signed_in
 from data.imports import SPECS, LayerImportError, import_layer
 from data.streamurls import mask_urls_in_text
 from data.imports.exports import EXPORT_SUFFIXES, ExportError, export_layer
@@ -50,6 +50,7 @@ def _add_import(actions, spec: LayerSpec) -> None:
     parser.add_argument("--replace", action="store_true",
                         help="remove what the file no longer lists (responders on open tickets are kept)")
     parser.add_argument("--json", action="store_true", help="print JSON")
+    add_sign_in_argument(parser)
     group = parser.add_argument_group("columns", "the file's column for a field, where detection misses it")
     for field in spec.fields:
         option = field.name.replace("_", "-")
@@ -71,10 +72,11 @@ def _add_export(actions, spec: LayerSpec) -> None:
 def run_import(args: argparse.Namespace) -> int:
     spec: LayerSpec = args.spec
     fields = {f.name: getattr(args, f"field_{f.name}") for f in spec.fields}
-    with open_store(args.db) as store:
+    with open_store(args.db) as store, signed_in(store, args) as session:
         try:
             report = import_layer(store, spec, args.file, crs=args.crs, sheet=args.sheet, fields=fields,
-                                  replace=args.replace, skip_bad=args.skip_bad, dry_run=args.dry_run)
+                                  replace=args.replace, skip_bad=args.skip_bad, dry_run=args.dry_run,
+                                  session=session)
         except LayerImportError as err:
             raise CliError(str(err)) from None
         except StoreError as err:

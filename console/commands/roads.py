@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import time
 
-from console.commands import CliError, open_store, print_json
+from console.commands import CliError, add_sign_in_argument, open_store, print_json, signed_in
+from data import auth
 from console.commands.recommend import load_router
 from data.coveragemap import keep_coverage
 from data.store import StoreError
@@ -29,6 +30,7 @@ def register(subparsers) -> None:
     importer.add_argument("--force", action="store_true",
                           help="import roads that do not cover the store's grids (refused otherwise)")
     importer.add_argument("--json", action="store_true", help="print JSON")
+    add_sign_in_argument(importer)
     importer.set_defaults(handler=run_import)
 
     info = actions.add_parser("info", help="build (or load) the road graph and describe it")
@@ -42,7 +44,8 @@ def run_import(args: argparse.Namespace) -> int:
         segments = read_osm_roads(args.file)
     except OsmImportError as err:
         raise CliError(str(err)) from None
-    with open_store(args.db) as store:
+    with open_store(args.db) as store, signed_in(store, args) as session:
+        auth.check(store, session, "roads.import")
         existing = store.count("roads")
         if existing and not args.replace:
             raise CliError(f"{args.db} already has {existing} road segments; use --replace to replace them")

@@ -639,6 +639,7 @@ class TicketEngine:
 
     def audit_trail(self, ticket_id: str | None = None, limit: int = 100) -> list[dict]:
         """Entries of the append-only audit log, oldest first; one ticket's, or the latest `limit`."""
+        auth.reader_role(self.store, self.session)  # refused when the store needs a sign-in
         where, params = ("WHERE subject = ?", (ticket_id,)) if ticket_id else ("", ())
         latest = self.store.query(
             f"SELECT at, actor, action, subject, detail, seat FROM audit_log {where} ORDER BY fid DESC LIMIT ?",
@@ -649,6 +650,7 @@ class TicketEngine:
 
     def dead_letters(self, limit: int = 100) -> list[dict]:
         """Refused intake records, newest first (the payload is left out: it may hold personal data)."""
+        auth.reader_role(self.store, self.session)  # refused when the store needs a sign-in
         return [{"channel": c, "record_id": r, "received_at": at, "reason": reason}
                 for c, r, at, reason in self.store.query(
                     "SELECT channel, record_id, received_at, reason FROM intake_dead_letters "
