@@ -84,6 +84,8 @@ def as_multipolygons(geoms) -> np.ndarray:
     owner = owner[part_owner]
     keep = (shapely.get_type_id(parts) == shapely.GeometryType.POLYGON) & ~shapely.is_empty(parts)
     out = np.full(len(geoms), None, dtype=object)
+    if not keep.any():  # shapely then gives no array at all, not `out`
+        return out
     return shapely.multipolygons(parts[keep], indices=owner[keep], out=out)
 
 

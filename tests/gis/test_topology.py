@@ -197,6 +197,15 @@ def test_fix_makes_spiky_ring_valid_keeping_the_polygon():
     assert fixed.geometry.iloc[2].geom_type == "MultiPolygon"
 
 
+def test_a_ring_collapsed_to_a_line_is_an_invalid_geometry_not_a_crash():
+    """A hand-edited ring whose points all lie on one line: nothing polygonal is left after repair."""
+    flat = shapely.MultiPolygon([Polygon([(114.0, 30.0), (114.005, 30.0), (114.01, 30.0), (114.0, 30.0)])])
+    grids = with_changes(hierarchy(), T1V1G1={"geometry": flat})
+    problems = validate(grids)
+    assert [(p.kind, p.code) for p in problems if p.kind == "invalid_geometry"] == [("invalid_geometry", "T1V1G1")]
+    assert as_multipolygons([shapely.LineString([(0, 0), (1, 0)])]).tolist() == [None]
+
+
 def test_fix_gives_a_sliver_overlap_to_the_later_sibling():
     grown = cell(0, 0, 1 + SLIVER / CELL, 1)
     fixed, changes = fix(with_changes(hierarchy(), T1V1G1={"geometry": grown}))
