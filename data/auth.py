@@ -245,6 +245,12 @@ def _verify(hashed: str, password: str) -> bool:
         return False
 
 
+def audit(tx, session: Session, action: str, subject: str | None, detail: dict | None,
+          at: datetime | None = None) -> None:
+    """One audit row for `session`'s change inside `tx` (for changes without a log of their own)."""
+    _audit(tx, at or utc_now(), session.username or "-", action, subject, detail, session.audit_seat(session.seat))
+
+
 def _audit(tx, at: datetime, actor: str, action: str, subject: str | None, detail: dict | None, seat: str) -> None:
     tx.insert_rows("audit_log", [{"at": iso(at), "actor": actor, "action": action, "subject": subject,
                                   "detail": json.dumps(detail, ensure_ascii=False, sort_keys=True) if detail else None,

@@ -36,8 +36,7 @@ def import_layer(store: Store, spec: LayerSpec, path: str | os.PathLike, *, crs:
     """Import `path` into the store's layer; the report (what was found, what changed, which rows are bad).
 
     Nothing is written when a row is bad (unless `skip_bad`) or on a dry run."""
-    if not dry_run:
-        auth.check(store, session, "layers.import")
+    acting = None if dry_run else auth.check(store, session, "layers.import")
     try:
         rows = read_rows(path, sheet)
         columns = detect_columns(rows.columns, {f.name: f.headers for f in spec.fields}, fields or {})
@@ -62,6 +61,8 @@ def import_layer(store: Store, spec: LayerSpec, path: str | os.PathLike, *, crs:
     coverage_kept = False
     if written:
         write_plan(store, plan)
+        with store.transaction() as tx:
+            auth.audit(tx, acting, "layers.import", spec.layer, {"file": os.path.basename(path), **plan.counts()})
         if spec.layer in COVERAGE_LAYERS:
             from data.coveragemap import keep_coverage  # the road graph is only needed after a write
 
