@@ -302,7 +302,8 @@ def _audit(args) -> int:
     else:
         for e in entries:
             detail = json.dumps(e["detail"], ensure_ascii=False) if e["detail"] else ""
-            print(f"{e['at']}  {e['actor']:<12} {e['action']:<24} {e['subject'] or '-':<18} {detail}")
+            print(f"{e['at']}  {e['actor']:<12} {e['seat'] or '-':<16} {e['action']:<24} {e['subject'] or '-':<18} "
+                  f"{detail}")
     return 0
 
 
