@@ -1,8 +1,9 @@
-"""Versioned schema migrations of the embedded store.
+"""Versioned schema migrations of the store, on either backend.
 
 Each migration runs inside the transaction that records it, so a store is always at
 exactly one schema version. New versions append to MIGRATIONS; a released migration is
-never edited, so that every existing store walks the same path.
+never edited, so that every existing store walks the same path. Each builds the GeoPackage
+shape or, on PostgreSQL, the PostGIS one (data.postgis) from the same schema description.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy.engine import Connection
 
-from data import geopackage
+from data import geopackage, postgis
 from data.schema import (
     LAYERS, STORAGE_SRID, TABLES, TICKET_FACT_TRIGGERS, TICKET_STATS_INDEXES, Layer, Table,
 )
@@ -51,8 +52,17 @@ def _register_contents(conn: Connection, table: Table, data_type: str) -> None:
     )
 
 
+def _on_postgres(conn: Connection) -> bool:
+    return conn.dialect.name == "postgresql"
+
+
 def create_layer(conn: Connection, layer: Layer) -> None:
-    """Create a GeoPackage feature table with its R-tree index and triggers."""
+    """Create a GeoPackage feature table with its R-tree index and triggers (on PostgreSQL, a
+    PostGIS one with its GiST index)."""
+    if _on_postgres(conn):
+        postgis.create_layer(conn, layer)
+        _create_indexes(conn, layer)
+        return
     conn.exec_driver_sql(
         f'CREATE TABLE "{layer.name}" (fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, '
         f'geom {layer.geometry_type}, {_column_ddl(layer)})'
@@ -76,6 +86,10 @@ def create_layer(conn: Connection, layer: Layer) -> None:
 
 def create_table(conn: Connection, table: Table) -> None:
     """Create an application table, registered as GeoPackage 'attributes' so GIS tools list it."""
+    if _on_postgres(conn):
+        postgis.create_table(conn, table)
+        _create_indexes(conn, table)
+        return
     conn.exec_driver_sql(
         f'CREATE TABLE "{table.name}" (fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, '
         f"{_column_ddl(table)})"
@@ -85,14 +99,17 @@ def create_table(conn: Connection, table: Table) -> None:
 
 
 def _initial_schema(conn: Connection) -> None:
-    conn.exec_driver_sql(f"PRAGMA application_id = {geopackage.APPLICATION_ID}")
-    conn.exec_driver_sql(f"PRAGMA user_version = {geopackage.USER_VERSION}")
-    for ddl in geopackage.CORE_DDL:
-        conn.exec_driver_sql(ddl)
-    conn.exec_driver_sql(
-        "INSERT OR IGNORE INTO gpkg_spatial_ref_sys VALUES (?, ?, ?, ?, ?, ?)",
-        geopackage.SPATIAL_REF_ROWS,
-    )
+    if _on_postgres(conn):
+        postgis.create_functions(conn)  # PostGIS itself knows EPSG:4326
+    else:
+        conn.exec_driver_sql(f"PRAGMA application_id = {geopackage.APPLICATION_ID}")
+        conn.exec_driver_sql(f"PRAGMA user_version = {geopackage.USER_VERSION}")
+        for ddl in geopackage.CORE_DDL:
+            conn.exec_driver_sql(ddl)
+        conn.exec_driver_sql(
+            "INSERT OR IGNORE INTO gpkg_spatial_ref_sys VALUES (?, ?, ?, ?, ?, ?)",
+            geopackage.SPATIAL_REF_ROWS,
+        )
     # The schema describes the latest version; this migration builds version 1 of it.
     for layer in LAYERS.values():
         if layer.since == 1:
@@ -116,6 +133,10 @@ def _workflow_schema(conn: Connection) -> None:
         "UPDATE tickets SET channel = i.channel, category = i.category, grid_code = i.grid_code, "
         "reported_at = i.reported_at FROM incidents i WHERE i.ticket_id = tickets.ticket_id"
     )
+    if _on_postgres(conn):
+        postgis.create_ticket_fact_triggers(conn)
+        postgis.create_ticket_stats_indexes(conn)
+        return
     for name, body in TICKET_FACT_TRIGGERS.items():
         conn.exec_driver_sql(f'CREATE TRIGGER "{name}" {body}')
     for name, columns in TICKET_STATS_INDEXES.items():
@@ -160,7 +181,8 @@ def _add_version(conn: Connection, version: int) -> None:
             continue
         added = [column for column in table.columns if column.since == version]
         for column in added:
-            conn.exec_driver_sql(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {column.sql_type}')
+            sql_type = postgis.sql_type(column.sql_type) if _on_postgres(conn) else column.sql_type
+            conn.exec_driver_sql(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {sql_type}')
         _create_indexes(conn, table, only={column.name for column in added})
 
 

@@ -1,20 +1,25 @@
-"""The embedded store: one GeoPackage file holding the map layers and the ticket tables.
+"""The store: the map layers and the ticket tables, in one GeoPackage file or on PostgreSQL.
 
-Access goes through SQLAlchemy so that a PostgreSQL + PostGIS backend for multi-seat
-centres can sit behind the same `Store` interface later; what is GeoPackage-specific
+A GeoPackage path opens the embedded store, for one seat and for the demo; a URL
+`postgresql://user@host:port/dbname` (or `postgresql:///dbname?host=/socket/dir`) opens the
+same tables on PostgreSQL + PostGIS, for many seats (data.postgis). Both go through SQLAlchemy
+and take the same SQL from callers, SQLite-style (data.dialect); what is GeoPackage-specific
 (geometry blobs, R-tree maintenance) stays in `data.geopackage` and here.
 
-Every write is one SQLite transaction in WAL mode with full sync: a crash at any
-moment leaves either the whole change or none of it.
+Every write is one transaction: on the GeoPackage in WAL mode with full sync, so a crash at
+any moment leaves either the whole change or none of it; on PostgreSQL the server's own.
+Writers queue on both (BEGIN IMMEDIATE; an advisory lock on PostgreSQL).
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TypeVar
 
 import geopandas as gpd
 import numpy as np
@@ -22,9 +27,10 @@ import pandas as pd
 import shapely
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
-from data import geopackage, migrations
+from data import geopackage, migrations, postgis
+from data.dialect import POSTGRES, SQLITE, SqliteDialect
 from data.schema import LAYERS, STORAGE_SRID, TABLES, Layer, Table
 
 # Appends smaller than this go through the R-tree triggers; larger writes drop the
@@ -43,8 +49,18 @@ _ACCEPTED_TYPES = {
 }
 
 
+# Attempts of a write transaction the server aborted to let another go on (PostgreSQL only).
+RETRY_ATTEMPTS = 5
+T = TypeVar("T")
+
+
 class StoreError(Exception):
     """The store cannot do what was asked; the message says why, nothing was changed."""
+
+
+class StoreBusy(StoreError):
+    """The server aborted a write transaction to let a conflicting one go on (a deadlock or a
+    serialization failure); nothing was changed, and the same work run again can succeed."""
 
 
 class Transaction:
@@ -59,7 +75,10 @@ class Transaction:
         if mode not in ("append", "replace"):
             raise StoreError(f"unknown write mode {mode!r}: use 'append' or 'replace'")
         geoms, values = _conform_features(layer, frame)
-        _write_features(self.conn, layer, geoms, values, replace=mode == "replace")
+        if self.conn.dialect.name == "postgresql":
+            postgis.write_features(self.conn, layer, geoms, values, replace=mode == "replace")
+        else:
+            _write_features(self.conn, layer, geoms, values, replace=mode == "replace")
         return len(geoms)
 
     def insert_rows(self, name: str, rows: pd.DataFrame | list[dict]) -> int:
@@ -80,14 +99,25 @@ class Transaction:
 
 
 class Store:
-    """A gridsight store in one GeoPackage file."""
+    """A gridsight store in one GeoPackage file or in a PostgreSQL database.
 
-    def __init__(self, path: Path, engine: Engine):
+    `path` is the GeoPackage file (None on PostgreSQL); `location` names the store either way,
+    as it may be shown (a URL's password masked); `dialect` spells what the two SQLs spell apart.
+    """
+
+    def __init__(self, path: Path | None, engine: Engine, dialect: SqliteDialect = SQLITE,
+                 location: str | None = None):
         self.path = path
+        self.location = location if location is not None else str(path)
+        self.dialect = dialect
         self._engine = engine
 
     @classmethod
     def create(cls, path: str | Path) -> "Store":
+        """A new store: a GeoPackage file that must not exist yet, or an existing PostgreSQL database
+        that holds no store yet (PostGIS is enabled in it when the account may)."""
+        if postgis.is_url(path):
+            return cls._connect_postgres(path, new=True)
         path = Path(path)
         if path.exists():
             raise StoreError(f"{path} already exists; refusing to overwrite it")
@@ -97,6 +127,9 @@ class Store:
 
     @classmethod
     def open(cls, path: str | Path) -> "Store":
+        """An existing store (a GeoPackage path or a PostgreSQL URL), migrated to this gridsight's schema."""
+        if postgis.is_url(path):
+            return cls._connect_postgres(path, new=False)
         path = Path(path)
         if not path.is_file():
             raise StoreError(f"store {path} does not exist")
@@ -119,17 +152,47 @@ class Store:
         store._migrate()
         return store
 
+    @classmethod
+    def _connect_postgres(cls, url: str, new: bool) -> "Store":
+        try:
+            engine = postgis.make_engine(url)
+            location = postgis.shown(url)
+        except ValueError as err:
+            raise StoreError(f"cannot use {url!r}: {err}") from None
+        store = cls(None, engine, POSTGRES, location)
+        try:
+            with engine.connect() as conn:
+                has_store = conn.exec_driver_sql(
+                    "SELECT to_regclass(?) IS NOT NULL", (migrations.MIGRATIONS_TABLE,)).scalar_one()
+                has_postgis = conn.exec_driver_sql(
+                    "SELECT count(*) FROM pg_extension WHERE extname = 'postgis'").scalar_one()
+            if new and has_store:
+                raise StoreError(f"{location} already holds a gridsight store; refusing to overwrite it")
+            if not new and not has_store:
+                raise StoreError(f"{location} is not a gridsight store (no {migrations.MIGRATIONS_TABLE} table)")
+            if not has_postgis:
+                with engine.begin() as conn:
+                    conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS postgis")
+            store._migrate()
+        except DBAPIError as err:
+            store.close()
+            raise StoreError(f"cannot open the store {location}: {_reason(err)}") from None
+        except StoreError:
+            store.close()
+            raise
+        return store
+
     def _migrate(self) -> None:
         with self.transaction() as tx:
             migrations.ensure_migrations_table(tx.conn)
             version = migrations.current_version(tx.conn)
             if version > migrations.LATEST_VERSION:
                 raise StoreError(
-                    f"{self.path} has schema version {version}, newer than this gridsight "
+                    f"{self.location} has schema version {version}, newer than this gridsight "
                     f"({migrations.LATEST_VERSION}); upgrade gridsight"
                 )
             applied = migrations.apply_pending(tx.conn)
-        if applied:
+        if applied and self.path is not None:
             # GDAL reads the GeoPackage header straight from the main file, not the WAL.
             with self._engine.connect() as conn:
                 conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -141,23 +204,41 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
-        """One write transaction (BEGIN IMMEDIATE: writers queue instead of deadlocking)."""
+        """One write transaction (BEGIN IMMEDIATE, or the writers' lock on PostgreSQL: writers queue
+        instead of deadlocking). A generator cannot run its block twice, so a transaction the
+        server aborted raises StoreBusy here; `run_in_transaction` runs the work again."""
         try:
             with self._engine.connect().execution_options(gridsight_write=True) as conn:
                 with conn.begin():
+                    if self.path is None:
+                        postgis.lock_writers(conn)
                     yield Transaction(conn)
         except sqlite3.IntegrityError as err:
             raise StoreError(f"refused by the store: {err}") from None
         except SQLAlchemyError as err:
+            if self.path is None and postgis.sqlstate(err) in postgis.RETRYABLE:
+                raise StoreBusy(f"store write failed, nothing was changed: {_reason(err)}") from None
             raise StoreError(f"store write failed, nothing was changed: {_reason(err)}") from None
 
+    def run_in_transaction(self, work: Callable[[Transaction], T], attempts: int = RETRY_ATTEMPTS) -> T:
+        """`work(tx)` in one write transaction; run again from the start, a little later each time,
+        when the server aborted it for a conflicting writer (StoreBusy). `work` must do nothing
+        outside the transaction that it could not do twice."""
+        for attempt in range(attempts):
+            try:
+                with self.transaction() as tx:
+                    return work(tx)
+            except StoreBusy:
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(0.05 * 2 ** attempt)
+        raise AssertionError("unreachable")
+
     def write_layer(self, name: str, frame: gpd.GeoDataFrame, mode: str = "append") -> int:
-        with self.transaction() as tx:
-            return tx.write_layer(name, frame, mode)
+        return self.run_in_transaction(lambda tx: tx.write_layer(name, frame, mode))
 
     def insert_rows(self, name: str, rows) -> int:
-        with self.transaction() as tx:
-            return tx.insert_rows(name, rows)
+        return self.run_in_transaction(lambda tx: tx.insert_rows(name, rows))
 
     def read_layer(
         self,
@@ -169,9 +250,12 @@ class Store:
         """Read a spatial layer, optionally only features whose box meets `bbox` (lon/lat)."""
         layer = _layer(name)
         columns = ", ".join(f't."{c}"' for c in layer.column_names)
-        sql = f'SELECT t.fid, t.geom, {columns} FROM "{name}" t'
-        clauses, args = [], list(params)
-        if bbox is not None:
+        sql = f'SELECT t.fid, {self.dialect.geometry("t.geom")}, {columns} FROM "{name}" t'
+        clauses, args = [], []  # the box's placeholders come first, then those of `where`
+        if bbox is not None and self.path is None:
+            clauses.append(postgis.bbox_filter("t"))
+            args += [float(v) for v in bbox]
+        elif bbox is not None:
             rtree = geopackage.rtree_name(name)
             clauses.append(
                 f't.fid IN (SELECT id FROM "{rtree}" WHERE maxx >= ? AND minx <= ? AND maxy >= ? AND miny <= ?)'
@@ -179,12 +263,13 @@ class Store:
             args += [bbox[0], bbox[2], bbox[1], bbox[3]]
         if where:
             clauses.append(f"({where})")
+            args += params
         if clauses:
             sql += " WHERE " + " AND ".join(clauses)
         sql += " ORDER BY t.fid"
         rows = self.query(sql, tuple(args))
         frame = pd.DataFrame.from_records(rows, columns=["fid", "geom", *layer.column_names])
-        geometry = geopackage.decode(frame.pop("geom").to_numpy())
+        geometry = self.dialect.decode_geometries(frame.pop("geom").to_numpy())
         return gpd.GeoDataFrame(frame, geometry=geometry, crs=f"EPSG:{STORAGE_SRID}")
 
     def read_table(self, name: str, where: str | None = None, params: tuple = ()) -> pd.DataFrame:
@@ -203,10 +288,18 @@ class Store:
         """Keep `content`, computed from `inputs` (a digest of them), under `name`, in place of what
         was kept there: a slow result read back by `cached` until its inputs change."""
         made_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        with self.transaction() as tx:
-            tx.execute("INSERT INTO derived_cache (name, inputs, made_at, content) VALUES (?, ?, ?, ?) "
-                       "ON CONFLICT (name) DO UPDATE SET inputs = excluded.inputs, made_at = excluded.made_at,"
-                       " content = excluded.content", (name, inputs, made_at, content))
+        self.run_in_transaction(lambda tx: tx.execute(
+            "INSERT INTO derived_cache (name, inputs, made_at, content) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (name) DO UPDATE SET inputs = excluded.inputs, made_at = excluded.made_at,"
+            " content = excluded.content", (name, inputs, made_at, content)))
+
+    def layer_stamp(self, name: str) -> str | None:
+        """When a layer last changed (ISO 8601 UTC), for caches of what is derived from it; None
+        when it never did. The GeoPackage's gpkg_contents.last_change, PostgreSQL's own stamp."""
+        _layer(name)
+        table = "gridsight_layer_changes" if self.path is None else "gpkg_contents"
+        rows = self.query(f"SELECT last_change FROM {table} WHERE table_name = ?", (name,))
+        return rows[0][0] if rows else None
 
     def count(self, name: str) -> int:
         _layer_or_table(name)
@@ -215,8 +308,17 @@ class Store:
 
     def query(self, sql: str, params: tuple = ()) -> list[tuple]:
         """Run a read-only query; plain DBAPI tuples, which pandas reads far faster than Row objects."""
+        if self.path is None:
+            return self._query_server(sql, params)
         with self._engine.connect() as conn:
             return conn.exec_driver_sql(sql, params).cursor.fetchall()
+
+    def _query_server(self, sql: str, params: tuple) -> list[tuple]:
+        try:
+            with self._engine.connect() as conn:
+                return conn.exec_driver_sql(sql, params).cursor.fetchall()
+        except OperationalError as err:
+            raise StoreError(f"cannot read the store {self.location}: {_reason(err)}") from None
 
     def close(self) -> None:
         self._engine.dispose()

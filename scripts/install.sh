@@ -28,6 +28,8 @@ APT_PACKAGES=(
   gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly gstreamer1.0-x  # -x: textoverlay (camera name, clock)
   # OpenCV's pedestrian sample footage (examples/data/vtest.avi) for the person-detection tests.
   opencv-doc
+  # The multi-seat store: PostgreSQL 15 + PostGIS 3 (the tests start a throwaway cluster of their own).
+  postgresql-15 postgresql-15-postgis-3
 )
 command -v npm >/dev/null || APT_PACKAGES+=(nodejs npm)
 
