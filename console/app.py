@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import (
+    QCoreApplication,
     QObject,
     QSettings,
     QSize,
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QM
 
 from console import headless, i18n
 from console.actions import Desk
+from console.commands import NOT_ALLOWED
 from console.details import RECOMMENDATIONS, IncidentDetails, Recommender
 from console.dispatch import Dispatcher
 from console.dutybar import DutyBar
@@ -37,9 +39,11 @@ from console.mapview import (
     read_map_data,
 )
 from console.search import SearchBox
+from console.signin import role_name, sign_in_for
 from console.storecheck import StoreCheckBar
 from console.videodock import VideoDock
 from console.tiles import TileLayer, TileSource, choose_tiles, register_tile_scheme
+from data import auth
 from data.feeds import PositionFeed, RoadSimulator
 from data.store import Store, StoreError
 from gis.locate import GridIndex
@@ -187,12 +191,16 @@ class ConsoleWindow(QMainWindow):
     recommendationsDone = Signal(str)  # ticket id: its recommendations (or why there are none) show
 
     def __init__(self, store: Store, feed: PositionFeed | None = None, dispatcher: Dispatcher | None = None,
-                 settings: QSettings | None = None, tiles: TileSource | None = None):
+                 settings: QSettings | None = None, tiles: TileSource | None = None,
+                 session: auth.Session | None = None):
         super().__init__()
         self.setWindowTitle(self.tr("Grid Governance Command Console") + " — gridsight")
         self._store = store
         self._settings = settings  # None: the default layout, nothing remembered (screenshots, tests)
-        self._dispatcher = dispatcher or Dispatcher(store, actor=getpass.getuser(), seat=socket.gethostname())
+        self._dispatcher = dispatcher or Dispatcher(store, actor=getpass.getuser(), seat=socket.gethostname(),
+                                                    session=session)
+        # A role that may not dispatch (leader, analyst, admin) watches: every action is off.
+        self.read_only = session is not None and not auth.may(session, "ticket.dispatch")
         self._grid_index: GridIndex | None = None
         self._map_drawn = False
         self._recommended_for: str | None = None  # the ticket whose recommendations show
@@ -211,7 +219,7 @@ class ConsoleWindow(QMainWindow):
         self.search = SearchBox(store)
         self.search.chosen.connect(self.desk.go_to)
         self.search.left.connect(self.queue.table.setFocus)
-        self.duty = DutyBar(self._dispatcher.seat, self._dispatcher.actor, self.queue.model, self.search)
+        self.duty = DutyBar(self._dispatcher.seat, self._officer(session), self.queue.model, self.search)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.duty)
         # What the store cannot do yet (`gridsight doctor`), once, under the duty bar.
         self.addToolBarBreak(Qt.ToolBarArea.TopToolBarArea)
@@ -246,7 +254,27 @@ class ConsoleWindow(QMainWindow):
         self._position_timer = QTimer(self, interval=POSITION_TICK_MS)
         self._position_timer.timeout.connect(self.move_responders)
         self._add_shortcuts()
+        if self.read_only:
+            self._disable_actions()
         self._restore_layout()
+
+    def _officer(self, session: auth.Session | None) -> str:
+        """Who is on duty, for the duty bar: the signed-in user and role, else the login name."""
+        if session is None or session.sign_in_off:
+            return self._dispatcher.actor
+        officer = f"{session.username} ({role_name(session.role)})"
+        return officer + (" · " + self.tr("read-only") if self.read_only else "")
+
+    def read_only_reason(self) -> str:
+        roles = " / ".join(role_name(r) for r in auth.needed_roles("ticket.dispatch"))
+        return self.tr("Read-only: {role} may watch but not change tickets; that needs {roles}.").format(
+            role=role_name(self._dispatcher.session.role), roles=roles)
+
+    def _disable_actions(self) -> None:
+        """Greyed out with the reason on hover; the workflow would refuse them anyway."""
+        for button in self.details.buttons.values():
+            button.setEnabled(False)
+            button.setToolTip(self.read_only_reason())
 
     # -- layout -------------------------------------------------------------------------
 
@@ -299,13 +327,15 @@ class ConsoleWindow(QMainWindow):
             (("K", "Ctrl+Up"), lambda: self.queue.step(-1)),
             (("Home",), self.map.show_territory),
             (("F1",), self.help.toggle),
-            *(((str(n),), lambda n=n: self.assign_recommendation(n)) for n in range(1, RECOMMENDATIONS + 1)),
-            *(((f"Shift+{n}",), lambda n=n: self.desk.add_helper(n)) for n in range(1, RECOMMENDATIONS + 1)),
-            (("T",), self.desk.transfer),
-            (("M",), self.desk.merge),
-            (("E",), self.desk.escalate),
             (("Ctrl+F",), self.search.focus),
-            (("Ctrl+N",), self._new_incident_at_map_centre),
+            *(() if self.read_only else (
+                *(((str(n),), lambda n=n: self.assign_recommendation(n)) for n in range(1, RECOMMENDATIONS + 1)),
+                *(((f"Shift+{n}",), lambda n=n: self.desk.add_helper(n)) for n in range(1, RECOMMENDATIONS + 1)),
+                (("T",), self.desk.transfer),
+                (("M",), self.desk.merge),
+                (("E",), self.desk.escalate),
+                (("Ctrl+N",), self._new_incident_at_map_centre),
+            )),
         ):
             for key in keys:
                 QShortcut(QKeySequence(key), self, action)
@@ -397,7 +427,11 @@ class ConsoleWindow(QMainWindow):
     def _on_map_context(self, lon: float, lat: float) -> None:
         menu = QMenu(self)
         menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        menu.addAction(self.tr("New walk-in/phone incident here"), lambda: self.desk.new_incident(lon, lat))
+        action = menu.addAction(self.tr("New walk-in/phone incident here"), lambda: self.desk.new_incident(lon, lat))
+        if self.read_only:
+            action.setEnabled(False)
+            action.setToolTip(self.read_only_reason())
+            menu.setToolTipsVisible(True)
         menu.popup(QCursor.pos())
 
     def _new_incident_at_map_centre(self) -> None:
@@ -429,10 +463,16 @@ class ConsoleWindow(QMainWindow):
 
 def run_console(store: Store, language: str, feed: PositionFeed | None = None, tiles: str | None = None,
                 tiles_crs: str | None = None) -> int:
-    """Open the window and run until it is closed; `tiles` as console.tiles.choose_tiles takes them."""
+    """Sign in (on a store with users), open the window and run until it is closed; `tiles` as
+    console.tiles.choose_tiles takes them. Sign-in cancelled: the CLI's NOT_ALLOWED."""
     app = application(language)
+    session = sign_in_for(store, socket.gethostname(), QCoreApplication.translate(
+        "ConsoleWindow", "Grid Governance Command Console"))
+    if session is None:
+        return NOT_ALLOWED
     settings = QSettings("gridsight", "console")
-    window = ConsoleWindow(store, feed, settings=settings, tiles=choose_tiles(tiles, tiles_crs, settings))
+    window = ConsoleWindow(store, feed, settings=settings, tiles=choose_tiles(tiles, tiles_crs, settings),
+                           session=session)
     return run_maximised(app, window)
 
 
@@ -447,11 +487,12 @@ def run_maximised(app: QApplication, window: QWidget) -> int:
 
 
 def take_screenshot(store: Store, out: Path, size: QSize, language: str, timeout_s: float = 30.0,
-                    incident: str | None = None, tiles: TileSource | None = None) -> None:
-    """Render the real window headless once the page has drawn every layer and the selected
-    incident (the most urgent, or `incident`) shows its recommendations; save a PNG."""
+                    incident: str | None = None, tiles: TileSource | None = None,
+                    session: auth.Session | None = None) -> None:
+    """Render the real window headless (as `session` sees it) once the page has drawn every layer
+    and the selected incident (the most urgent, or `incident`) shows its recommendations; save a PNG."""
     application(language, headless=True)
-    window = ConsoleWindow(store, tiles=tiles)
+    window = ConsoleWindow(store, tiles=tiles, session=session)
     try:
         deadline = headless.show_for_render(window, size, timeout_s)
         _wait_for(window.mapReady, window, deadline, f"the map did not finish drawing within {timeout_s:g} s")

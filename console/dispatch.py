@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from data import auth
 from data.workflow.clock import utc_now
 from data.workflow.engine import TicketEngine, VersionConflict, WorkflowError
 from data.workflow.states import ESCALATED
@@ -31,12 +32,14 @@ class TicketConflict(DispatchRefused):
 
 
 class Dispatcher:
-    """Dispatches tickets for one console seat and duty officer."""
+    """Dispatches tickets for one console seat and duty officer: the signed-in `session`'s user
+    (whose role the workflow enforces), or `actor` on a store with sign-in off."""
 
-    def __init__(self, store, actor: str, seat: str):
-        self._engine = TicketEngine(store)
-        self.actor = actor
-        self.seat = seat
+    def __init__(self, store, actor: str, seat: str, session: auth.Session | None = None):
+        self._engine = TicketEngine(store, session=session)
+        self.session = session
+        self.actor = actor if session is None or session.sign_in_off else session.username
+        self.seat = seat if session is None or session.sign_in_off else session.seat
 
     def share_grid_index(self, index) -> None:
         """Locate reports with the window's GridIndex instead of building another (seconds on
@@ -48,7 +51,7 @@ class Dispatcher:
             return method(*args, actor=self.actor, seat=self.seat, **kwargs)
         except VersionConflict as err:
             raise TicketConflict(str(err)) from None
-        except WorkflowError as err:
+        except (WorkflowError, auth.AuthError) as err:
             raise DispatchRefused(str(err)) from None
 
     def assign(self, ticket_id: str, lead: str, expected_version: int | None, helpers: tuple[str, ...] = ()) -> int:
@@ -98,8 +101,10 @@ class Dispatcher:
         return result.created[0], duplicate
 
     def details(self, ticket_id: str) -> dict:
-        """Everything about one ticket (timeline, reporter as the dispatcher may see them)."""
+        """Everything about one ticket (timeline, reporter as the signed-in role may see them; with
+        sign-in off, as the dispatcher does)."""
+        signed_off = self.session is None or self.session.sign_in_off
         try:
-            return self._engine.show(ticket_id, role=DISPATCHER_ROLE)
-        except WorkflowError as err:
+            return self._engine.show(ticket_id, role=DISPATCHER_ROLE if signed_off else None)
+        except (WorkflowError, auth.AuthError) as err:
             raise DispatchRefused(str(err)) from None

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from PySide6.QtCore import (
+    QCoreApplication,
     QObject,
     QSize,
     Qt,
@@ -1166,10 +1167,20 @@ class EditorWindow(QMainWindow):
 
 
 def run_editor(store: Store, language: str) -> int:
-    """Open the editor and run until it is closed."""
-    from console.app import application, run_maximised
+    """Sign in as an analyst or admin (on a store with users), open the editor and run until it is closed."""
+    import socket
 
-    return run_maximised(application(language), EditorWindow(store, ask_before_closing=True))
+    from console.app import application, run_maximised
+    from console.commands import NOT_ALLOWED
+    from console.signin import sign_in_for
+
+    app = application(language)
+    session = sign_in_for(store, socket.gethostname(), QCoreApplication.translate("EditorWindow", "Grid editor"),
+                          "grids.edit")
+    if session is None:
+        return NOT_ALLOWED
+    return run_maximised(app, EditorWindow(store, None if session.sign_in_off else session.username,
+                                           ask_before_closing=True))
 
 
 def take_editor_screenshot(store: Store, out: Path, size: QSize, language: str, timeout_s: float = 30.0,

@@ -30,6 +30,7 @@ from pathlib import Path
 import pandas as pd
 import shapely
 from PySide6.QtCore import (
+    QCoreApplication,
     QLocale,
     QObject,
     QSize,
@@ -829,11 +830,20 @@ def _stylesheet(unit: float) -> str:
 # ------------------------------------------------------------------------------ running it
 
 def run_wall(store: Store, language: str, screen: int | None = None, resolution: QSize | None = None,
-             carousel_s: float = 0, indicator: str = "open", feed: PositionFeed | None = None) -> int:
-    """Show the wall full screen (on `screen`, or at `resolution` for a tiled video wall) until closed."""
+             carousel_s: float = 0, indicator: str = "open", feed: PositionFeed | None = None,
+             credentials: tuple[str, str] | None = None) -> int:
+    """Sign in (on a store with users: unattended with `credentials`, else the dialog), then show the
+    wall full screen (on `screen`, or at `resolution` for a tiled video wall) until closed."""
+    import socket
+
+    from console.commands import NOT_ALLOWED
+    from console.signin import sign_in_for
     from console.videowall import place_on_screen
 
     app = application(language)
+    if sign_in_for(store, socket.gethostname(), QCoreApplication.translate("WallWindow", "Situation wall"),
+                   "ticket.read", credentials) is None:
+        return NOT_ALLOWED
     window = WallWindow(store, carousel_s=carousel_s, indicator=indicator, feed=feed)
     try:
         if screen is not None:

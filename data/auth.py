@@ -30,6 +30,7 @@ parameters, so this runs unchanged on either backend.
 from __future__ import annotations
 
 import json
+import weakref
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -167,9 +168,22 @@ def sign_in_required(store) -> bool:
     return has_users(store) and not sign_in_switched_off(store)
 
 
+# The session a window signed in with, for the store it opened: code that takes no session
+# (the editor's model, video alerts) acts in it. An explicit session always wins.
+_bound: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def bind(store, session: Session) -> None:
+    """Make `session` the one every change on this open `store` is made in, unless one is given."""
+    _bound[store] = session
+
+
 def current(store, session: Session | None, seat: str | None = None) -> Session | None:
     """The session as the store sees it now: a signed-in user's current role (None when they were
-    disabled or removed since); the sign-in-off session when the store needs no sign-in; else None."""
+    disabled or removed since); the sign-in-off session when the store needs no sign-in; else None.
+    No session given: the one bound to the store, if any."""
+    if session is None:
+        session = _bound.get(store)
     if session is not None and not session.sign_in_off:
         if session.role == SYSTEM:
             return session

@@ -75,6 +75,24 @@ def session_for(store: Store, args) -> auth.Session | None:
         raise CliError(str(err), NOT_ALLOWED) from None
 
 
+def read_credentials(path) -> tuple[str, str]:
+    """The user and password an unattended seat (the wall) signs in with, from a file only its
+    owner may read (chmod 600): lines `user = NAME` and `password = SECRET`."""
+    try:
+        info = os.stat(path)
+        if info.st_mode & 0o077 or info.st_uid != os.getuid():
+            raise CliError(f"{path} must be yours and readable by you alone (it is mode "
+                           f"{info.st_mode & 0o777:o}): chmod 600 {path}")
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError as err:
+        raise CliError(f"cannot read {path}: {err.strerror}") from None
+    values = dict(line.split("=", 1) for line in lines if "=" in line and not line.lstrip().startswith("#"))
+    values = {key.strip(): value.strip() for key, value in values.items()}
+    if not values.get("user") or not values.get("password"):
+        raise CliError(f"{path} needs a line `user = NAME` and a line `password = SECRET`")
+    return values["user"], values["password"]
+
+
 @contextmanager
 def signed_in(store: Store, args) -> Iterator[auth.Session | None]:
     """Sign in for a command (see session_for); a refusal by role inside, from the data layer,

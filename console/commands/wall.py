@@ -10,7 +10,7 @@ import os
 import re
 from pathlib import Path
 
-from console.commands import CliError, open_store
+from console.commands import NOT_ALLOWED, CliError, open_store, read_credentials
 from console.commands.console import FEEDS
 from console.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from data.workflow.kpis import GRID_INDICATORS
@@ -38,6 +38,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "along the roads, for the demo city)")
     parser.add_argument("--lang", choices=LANGUAGES, default=DEFAULT_LANGUAGE,
                         help=f"UI language (default: {DEFAULT_LANGUAGE})")
+    parser.add_argument("--credentials", metavar="FILE",
+                        help="start unattended, signed in as the account in FILE (lines `user = NAME` and "
+                        "`password = SECRET`; refused unless only its owner may read it: chmod 600), e.g. a "
+                        "leader's; without it a store with users asks at the wall")
     parser.set_defaults(handler=run)
 
 
@@ -59,7 +63,10 @@ def run(args: argparse.Namespace) -> int:
     if args.screen is not None and args.screen < 0:
         raise CliError("--screen must be 0 or more")
     resolution = parse_resolution(args.resolution) if args.resolution else None
+    credentials = read_credentials(args.credentials) if args.credentials else None
     from PySide6.QtCore import QSize
+
+    from data import auth
 
     from console.commands.video import demo_video
     from console.mapview import MapAssetsMissing
@@ -70,9 +77,11 @@ def run(args: argparse.Namespace) -> int:
         with demo_video(store, enabled=args.feed == "demo"):  # a demo store's cameras play live
             feed = app.demo_feed(store) if args.feed == "demo" else None
             return run_wall(store, args.lang, args.screen, QSize(*resolution) if resolution else None,
-                            args.carousel, args.fill, feed)
+                            args.carousel, args.fill, feed, credentials)
     except (WallError, app.ConsoleError, MapAssetsMissing) as err:
         raise CliError(str(err)) from None
+    except auth.SignInFailed as err:
+        raise CliError(f"{args.credentials}: {err}", NOT_ALLOWED) from None
     finally:
         store.close()
 

@@ -125,6 +125,14 @@
         <translation>正在加载地图…</translation>
     </message>
     <message>
+        <source>read-only</source>
+        <translation>只读</translation>
+    </message>
+    <message>
+        <source>Read-only: {role} may watch but not change tickets; that needs {roles}.</source>
+        <translation>只读：{role}可查看但不能更改工单；更改需要{roles}。</translation>
+    </message>
+    <message>
         <source>Video</source>
         <translation>视频</translation>
     </message>
@@ -1387,6 +1395,33 @@
     </message>
 </context>
 <context>
+    <name>Roles</name>
+    <message>
+        <source>dispatcher</source>
+        <translation>调度员</translation>
+    </message>
+    <message>
+        <source>supervisor</source>
+        <translation>督办员</translation>
+    </message>
+    <message>
+        <source>leader</source>
+        <translation>领导</translation>
+    </message>
+    <message>
+        <source>analyst</source>
+        <translation>分析员</translation>
+    </message>
+    <message>
+        <source>admin</source>
+        <translation>管理员</translation>
+    </message>
+    <message>
+        <source>system</source>
+        <translation>系统</translation>
+    </message>
+</context>
+<context>
     <name>SearchBox</name>
     <message>
         <source>Search grid, responder, camera, ticket, lon,lat (Ctrl+F)</source>
@@ -1470,6 +1505,41 @@
     <message>
         <source>Show or hide this panel</source>
         <translation>显示或隐藏本面板</translation>
+    </message>
+</context>
+<context>
+    <name>SignInDialog</name>
+    <message>
+        <source>Sign in — {window}</source>
+        <translation>登录 — {window}</translation>
+    </message>
+    <message>
+        <source>User name</source>
+        <translation>用户名</translation>
+    </message>
+    <message>
+        <source>Password</source>
+        <translation>密码</translation>
+    </message>
+    <message>
+        <source>Sign in</source>
+        <translation>登录</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Seat {seat}. Five failed sign-ins lock the account for five minutes.</source>
+        <translation>席位 {seat}。连续 5 次登录失败，账号将锁定 5 分钟。</translation>
+    </message>
+    <message>
+        <source>Sign-in refused: wrong user name or password, or the account is disabled or locked for five minutes after five failed sign-ins.</source>
+        <translation>登录被拒绝：用户名或密码错误，或账号已停用，或因连续 5 次登录失败被锁定 5 分钟。</translation>
+    </message>
+    <message>
+        <source>{user} is {role}; this window needs {roles}.</source>
+        <translation>{user} 的角色是{role}；此窗口需要{roles}。</translation>
     </message>
 </context>
 <context>
