@@ -154,8 +154,11 @@ def has_users(store) -> bool:
 
 
 def is_single_file(store) -> bool:
-    """A GeoPackage store (a file path), not a server URL: only these may switch sign-in off."""
-    return "://" not in str(getattr(store, "path", getattr(store, "url", "")) or "")
+    """A GeoPackage store (a file path), not a server: only these may switch sign-in off. A
+    PostgreSQL store has no file path (and a dialect other than SQLite's)."""
+    path = getattr(store, "path", None)
+    dialect = getattr(getattr(store, "dialect", None), "name", "sqlite")
+    return path is not None and "://" not in str(path) and dialect == "sqlite"
 
 
 def sign_in_switched_off(store) -> bool:
