@@ -168,3 +168,21 @@ def test_sign_in_off_for_a_single_seat_marks_every_audit_row(capsys, monkeypatch
     trail = json.loads(run(capsys, "ticket", "audit", "--db", path, "--json")[1])
     assert (trail[-1]["actor"], trail[-1]["seat"]) == ("op07", "seat3 (sign-in off)")
     assert trail[-2]["action"] == "sign_in.off" and trail[-2]["actor"] == PEOPLE["admin"]
+
+
+def test_the_walls_credentials_file_must_be_readable_by_its_owner_alone(capsys, tmp_path):
+    from console.commands import CliError, read_credentials
+
+    path = tmp_path / "wall.cred"
+    path.write_text("# the leaders' wall\nuser = lead01\npassword = a = b secret\n", encoding="utf-8")
+    for mode in (0o644, 0o640, 0o604):
+        path.chmod(mode)
+        with pytest.raises(CliError, match="chmod 600"):
+            read_credentials(path)
+        code, out, err = run(capsys, "wall", "--db", tmp_path / "none.gpkg", "--credentials", path)
+        assert code == 2 and "chmod 600" in err and "a = b secret" not in out + err
+    path.chmod(0o600)
+    assert read_credentials(path) == ("lead01", "a = b secret")
+    path.write_text("user = lead01\n", encoding="utf-8")
+    with pytest.raises(CliError, match="password = SECRET"):
+        read_credentials(path)
