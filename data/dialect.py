@@ -3,7 +3,10 @@
 Callers write SQL once, in the SQLite style the store has always taken: `?` placeholders (also
 numbered, `?1`), and the fragments below for what the two databases spell differently (a day
 in Beijing time, hours, Julian days, two-argument min/max, null-safe comparison, string
-aggregation, geometry in and out). `store.dialect` is the dialect of an open store.
+aggregation, case-blind LIKE, geometry out, a layer's boxes). `store.dialect` is the dialect of
+an open store. What both take alike needs no fragment: `INSERT ... ON CONFLICT`, `coalesce`,
+`sum(CASE WHEN cond THEN 1 ELSE 0 END)` for SQLite's `sum(cond)`, and HAVING on the aggregate
+itself rather than on its alias.
 
 On PostgreSQL every statement that did not come from SQLAlchemy's compiler passes through
 `translate` (an engine hook in data.store), which turns `?` into psycopg's `%s` outside string
@@ -19,6 +22,7 @@ import numpy as np
 import shapely
 
 from data import geopackage
+from data.schema import STORAGE_SRID
 
 # The centres count days in Beijing time; times are stored in UTC.
 BEIJING_HOURS = 8
@@ -67,6 +71,8 @@ class SqliteDialect:
     """SQLite as the GeoPackage store runs it (the reference: its SQL is what callers write)."""
 
     name = "sqlite"
+    # LIKE that ignores the case of Latin letters (SQLite's LIKE does; PostgreSQL's ILIKE).
+    like_nocase = "LIKE"
 
     def day(self, column: str, hours: int = BEIJING_HOURS) -> str:
         """The calendar day ('YYYY-MM-DD') of an ISO 8601 UTC time, `hours` ahead of UTC."""
@@ -81,6 +87,7 @@ class SqliteDialect:
         return f"julianday({column})"
 
     def least(self, a: str, b: str) -> str:
+        """The smaller of two values (NULL when either is on SQLite; PostgreSQL's skips a NULL)."""
         return f"min({a}, {b})"
 
     def greatest(self, a: str, b: str) -> str:
@@ -92,6 +99,22 @@ class SqliteDialect:
 
     def group_concat(self, expression: str, separator: str = ",") -> str:
         return f"group_concat({expression}, '{separator}')"
+
+    def unindexed(self, column: str) -> str:
+        """The column, kept from the planner's indexes (SQLite's unary +; PostgreSQL plans alone)."""
+        return f"+{column}"
+
+    def in_box(self, layer: str, alias: str) -> str:
+        """Rows of `layer` (as `alias`) whose geometry's box meets a box given as four parameters
+        in the order west, south, east, north: a lookup in the layer's spatial index."""
+        return (f'{alias}.fid IN (SELECT id FROM "{geopackage.rtree_name(layer)}" '
+                "WHERE maxx >= ? AND maxy >= ? AND minx <= ? AND miny <= ?)")
+
+    def box_columns(self, layer: str, alias: str, box: str = "r") -> tuple[str, tuple[str, str, str, str]]:
+        """A join to add after `layer AS alias` (may be empty) and the expressions of each row's
+        (minx, miny, maxx, maxy), NULL for a row without geometry; `box` names the join."""
+        join = f' LEFT JOIN "{geopackage.rtree_name(layer)}" {box} ON {box}.id = {alias}.fid'
+        return join, (f"{box}.minx", f"{box}.miny", f"{box}.maxx", f"{box}.maxy")
 
     def geometry(self, column: str) -> str:
         """A geometry column as selected for `decode_geometries`."""
@@ -107,6 +130,7 @@ class PostgresDialect(SqliteDialect):
     that the statistics index on the ticket's day can use them."""
 
     name = "postgresql"
+    like_nocase = "ILIKE"
 
     def day(self, column: str, hours: int = BEIJING_HOURS) -> str:
         return f"gridsight_day({column}, {hours})"
@@ -128,6 +152,15 @@ class PostgresDialect(SqliteDialect):
 
     def group_concat(self, expression: str, separator: str = ",") -> str:
         return f"string_agg(({expression})::text, '{separator}')"
+
+    def unindexed(self, column: str) -> str:
+        return column
+
+    def in_box(self, layer: str, alias: str) -> str:
+        return f"{alias}.geom && ST_MakeEnvelope(?, ?, ?, ?, {STORAGE_SRID})"
+
+    def box_columns(self, layer: str, alias: str, box: str = "r") -> tuple[str, tuple[str, str, str, str]]:
+        return "", tuple(f"{f}({alias}.geom)" for f in ("ST_XMin", "ST_YMin", "ST_XMax", "ST_YMax"))
 
     def geometry(self, column: str) -> str:
         return f"ST_AsEWKB({column})"

@@ -33,7 +33,9 @@ CONNECT_TIMEOUT_S = 10
 # SQLSTATEs of a transaction the server aborted to let another go on; run again, it can succeed.
 RETRYABLE = {"40001", "40P01"}  # serialization_failure, deadlock_detected
 
-_SQL_TYPES = {"TEXT": "text", "INTEGER": "bigint", "REAL": "double precision"}
+# Text compares and sorts by code point as in SQLite (ticket id ranges, ORDER BY), whatever the
+# database's locale.
+_SQL_TYPES = {"TEXT": 'text COLLATE "C"', "INTEGER": "bigint", "REAL": "double precision"}
 _GEOMETRY_TYPES = {"POINT": "Point", "LINESTRING": "LineString", "MULTIPOLYGON": "MultiPolygon"}
 
 
@@ -157,7 +159,8 @@ def column_ddl(table: Table) -> str:
 
 
 def sql_type(sqlite_type: str) -> str:
-    """The PostgreSQL type of a schema column type (SQLite integers are 64-bit, its reals double)."""
+    """The PostgreSQL type of a schema column type (SQLite integers are 64-bit, its reals double,
+    its text compared byte by byte)."""
     return _SQL_TYPES[sqlite_type]
 
 
@@ -237,7 +240,3 @@ def write_features(conn: Connection, layer: Layer, geoms, values: list[tuple], r
     except psycopg.Error as err:  # as SQLAlchemy reports what it executes itself (IntegrityError...)
         raise DBAPIError.instance(statement, None, err, psycopg.Error) from None
 
-
-def bbox_filter(alias: str) -> str:
-    """Features whose box meets a lon/lat box given as (west, south, east, north): the GiST index."""
-    return f"{alias}.geom && ST_MakeEnvelope(?, ?, ?, ?, {STORAGE_SRID})"

@@ -252,15 +252,9 @@ class Store:
         columns = ", ".join(f't."{c}"' for c in layer.column_names)
         sql = f'SELECT t.fid, {self.dialect.geometry("t.geom")}, {columns} FROM "{name}" t'
         clauses, args = [], []  # the box's placeholders come first, then those of `where`
-        if bbox is not None and self.path is None:
-            clauses.append(postgis.bbox_filter("t"))
+        if bbox is not None:
+            clauses.append(self.dialect.in_box(name, "t"))
             args += [float(v) for v in bbox]
-        elif bbox is not None:
-            rtree = geopackage.rtree_name(name)
-            clauses.append(
-                f't.fid IN (SELECT id FROM "{rtree}" WHERE maxx >= ? AND minx <= ? AND maxy >= ? AND miny <= ?)'
-            )
-            args += [bbox[0], bbox[2], bbox[1], bbox[3]]
         if where:
             clauses.append(f"({where})")
             args += params
