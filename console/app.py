@@ -142,11 +142,22 @@ _DARK_PALETTE = {
 }
 
 
+# What cannot be used now (a leader's greyed actions) looks so.
+_DARK_DISABLED = {
+    QPalette.ColorRole.ButtonText: "#6a727a",
+    QPalette.ColorRole.Text: "#6a727a",
+    QPalette.ColorRole.WindowText: "#6a727a",
+    QPalette.ColorRole.Button: "#1f2429",
+}
+
+
 def _use_dark_theme(app: QApplication) -> None:
     app.setStyle("Fusion")
     palette = QPalette()
     for role, colour in _DARK_PALETTE.items():
         palette.setColor(role, QColor(colour))
+    for role, colour in _DARK_DISABLED.items():
+        palette.setColor(QPalette.ColorGroup.Disabled, role, QColor(colour))
     app.setPalette(palette)
 
 
