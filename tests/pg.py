@@ -17,6 +17,7 @@ import itertools
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -80,7 +81,7 @@ class PgCluster:
                 self._run("pg_ctl", "-D", self.data, "-m", "immediate", "-w", "stop")
         finally:
             if self._watchdog is not None:
-                self._watchdog.kill()
+                os.killpg(self._watchdog.pid, signal.SIGKILL)  # the shell and its sleep
                 self._watchdog.wait()
             shutil.rmtree(self.folder, ignore_errors=True)
 

@@ -21,6 +21,7 @@ from data.centre import read_centre, write_centre
 from data.schema import LAYERS, TABLES, TICKET_DAY_SQL
 from data.store import Store, StoreBusy, StoreError
 from tests.data.test_store import grids_frame, incidents_frame
+from tests import pg
 from tests.pg import SUPERUSER, _free_port
 
 _SHAPES = {
@@ -354,3 +355,40 @@ def test_a_server_that_is_down_or_a_missing_database_is_one_clear_error(pg_clust
                              "--db", down], capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1, result.stderr
+
+
+def test_the_test_cluster_fails_loudly_without_postgresql(monkeypatch, tmp_path):
+    monkeypatch.setattr(pg, "PG_BIN", tmp_path)
+    with pytest.raises(pg.PgClusterError, match="install.sh"):
+        pg.PgCluster()
+
+
+def test_a_test_run_that_dies_leaves_no_server_running():
+    """The watchdog stops the cluster of a test process killed before its teardown."""
+    script = textwrap.dedent(f"""
+        import os, signal, sys
+        sys.path.insert(0, {os.getcwd()!r})
+        from tests.pg import PgCluster
+        cluster = PgCluster()
+        cluster.start()
+        print(cluster.data / "postmaster.pid", cluster.folder, flush=True)
+        os.kill(os.getpid(), signal.SIGKILL)
+    """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.returncode == -9, result.stderr
+    pid_file, folder = result.stdout.split()
+    server_pid = int(open(pid_file).readline())
+    deadline = time.monotonic() + 15
+    while (os.path.exists(folder) or _running(server_pid)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not os.path.exists(folder)
+    assert not _running(server_pid)
+
+
+def _running(pid: int) -> bool:
+    """Whether the process is alive (a zombie awaiting its reaper is not)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
