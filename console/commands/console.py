@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from console.commands import CliError, open_store
+from console.commands import CliError, add_sign_in_argument, open_store, session_for
 from console.i18n import DEFAULT_LANGUAGE, LANGUAGES
 
 VIEWS = ("dispatch", "editor", "wall")
@@ -49,6 +49,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     shot_parser.add_argument("--incident", metavar="TICKET_ID",
                              help="select this open ticket (default: the most urgent one)")
     shot_parser.add_argument("--out", required=True, type=Path, metavar="FILE.png", help="PNG file to write")
+    add_sign_in_argument(shot_parser)  # the dispatch view as that user sees it (a leader's: read-only)
     shot_parser.set_defaults(handler=run_screenshot)
 
 
@@ -112,7 +113,8 @@ def run_screenshot(args: argparse.Namespace) -> int:
         return 0
     with _console_store(args.db) as store, demo_video(store):  # a demo store's cameras play live
         tiles = open_tile_source(args.tiles, args.tiles_crs or "wgs84") if args.tiles else None
-        app.take_screenshot(store, out, QSize(width, height), args.lang, args.timeout, args.incident, tiles)
+        app.take_screenshot(store, out, QSize(width, height), args.lang, args.timeout, args.incident, tiles,
+                            session_for(store, args))
     print(out)
     return 0
 
