@@ -14,7 +14,7 @@ import pytest
 from console.app import prepare_environment
 from data import coveragemap
 from data.store import Store
-from tests.pg import pg_cluster, pg_url, store_location  # noqa: F401  (the PostgreSQL fixtures, for every package)
+from tests.pg import pg_cluster, pg_store_url, pg_url, store_location  # noqa: F401  (PostgreSQL fixtures)
 
 prepare_environment(headless=True)
 _EXIT_STATUS = pytest.StashKey[int]()

@@ -52,9 +52,14 @@ def _plain(series: pd.Series) -> list:
     return [None if pd.isna(v) else v for v in series.tolist()]
 
 
-@pytest.fixture
-def store(store_location):
-    with Store.create(store_location) as s:
+@pytest.fixture(params=["geopackage", "postgis"])
+def store(request, tmp_path):
+    """A new store on each backend (on PostgreSQL cloned from a migrated template)."""
+    if request.param == "geopackage":
+        location = Store.create(tmp_path / "city.gpkg")
+    else:
+        location = Store.open(request.getfixturevalue("pg_store_url"))
+    with location as s:
         yield s
 
 
