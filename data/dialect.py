@@ -73,6 +73,8 @@ class SqliteDialect:
     name = "sqlite"
     # LIKE that ignores the case of Latin letters (SQLite's LIKE does; PostgreSQL's ILIKE).
     like_nocase = "LIKE"
+    # The table of each layer's last change (table_name, last_change: ISO 8601 UTC).
+    layer_changes = "gpkg_contents"
 
     def day(self, column: str, hours: int = BEIJING_HOURS) -> str:
         """The calendar day ('YYYY-MM-DD') of an ISO 8601 UTC time, `hours` ahead of UTC."""
@@ -131,6 +133,7 @@ class PostgresDialect(SqliteDialect):
 
     name = "postgresql"
     like_nocase = "ILIKE"
+    layer_changes = "gridsight_layer_changes"
 
     def day(self, column: str, hours: int = BEIJING_HOURS) -> str:
         return f"gridsight_day({column}, {hours})"

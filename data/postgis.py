@@ -130,10 +130,10 @@ FUNCTIONS_DDL = [
        PARALLEL SAFE RETURN extract(epoch FROM gridsight_utc(t))::double precision / 86400 + 2440587.5""",
     # What gpkg_contents.last_change is on the GeoPackage: when a layer last changed. Kept by a
     # statement trigger, so any write counts, not only the store's own.
-    """CREATE TABLE gridsight_layer_changes (table_name text PRIMARY KEY, last_change text NOT NULL)""",
-    """CREATE FUNCTION gridsight_touch_layer() RETURNS trigger LANGUAGE plpgsql AS $$
+    f"CREATE TABLE {dialect.POSTGRES.layer_changes} (table_name text PRIMARY KEY, last_change text NOT NULL)",
+    f"""CREATE FUNCTION gridsight_touch_layer() RETURNS trigger LANGUAGE plpgsql AS $$
        BEGIN
-         INSERT INTO gridsight_layer_changes VALUES
+         INSERT INTO {dialect.POSTGRES.layer_changes} VALUES
            (TG_TABLE_NAME, to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))
            ON CONFLICT (table_name) DO UPDATE SET last_change = excluded.last_change;
          RETURN NULL;

@@ -158,7 +158,7 @@ class Store:
             engine = postgis.make_engine(url)
             location = postgis.shown(url)
         except ValueError as err:
-            raise StoreError(f"cannot use {url!r}: {err}") from None
+            raise StoreError(f"cannot use that store URL: {err}") from None  # it may hold a password
         store = cls(None, engine, POSTGRES, location)
         try:
             with engine.connect() as conn:
@@ -192,10 +192,14 @@ class Store:
                     f"({migrations.LATEST_VERSION}); upgrade gridsight"
                 )
             applied = migrations.apply_pending(tx.conn)
-        if applied and self.path is not None:
+        if applied and not self._on_server:
             # GDAL reads the GeoPackage header straight from the main file, not the WAL.
             with self._engine.connect() as conn:
                 conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    @property
+    def _on_server(self) -> bool:
+        return self.dialect is POSTGRES
 
     @property
     def schema_version(self) -> int:
@@ -210,13 +214,13 @@ class Store:
         try:
             with self._engine.connect().execution_options(gridsight_write=True) as conn:
                 with conn.begin():
-                    if self.path is None:
+                    if self._on_server:
                         postgis.lock_writers(conn)
                     yield Transaction(conn)
         except sqlite3.IntegrityError as err:
             raise StoreError(f"refused by the store: {err}") from None
         except SQLAlchemyError as err:
-            if self.path is None and postgis.sqlstate(err) in postgis.RETRYABLE:
+            if self._on_server and postgis.sqlstate(err) in postgis.RETRYABLE:
                 raise StoreBusy(f"store write failed, nothing was changed: {_reason(err)}") from None
             raise StoreError(f"store write failed, nothing was changed: {_reason(err)}") from None
 
@@ -291,8 +295,7 @@ class Store:
         """When a layer last changed (ISO 8601 UTC), for caches of what is derived from it; None
         when it never did. The GeoPackage's gpkg_contents.last_change, PostgreSQL's own stamp."""
         _layer(name)
-        table = "gridsight_layer_changes" if self.path is None else "gpkg_contents"
-        rows = self.query(f"SELECT last_change FROM {table} WHERE table_name = ?", (name,))
+        rows = self.query(f"SELECT last_change FROM {self.dialect.layer_changes} WHERE table_name = ?", (name,))
         return rows[0][0] if rows else None
 
     def count(self, name: str) -> int:
@@ -302,16 +305,12 @@ class Store:
 
     def query(self, sql: str, params: tuple = ()) -> list[tuple]:
         """Run a read-only query; plain DBAPI tuples, which pandas reads far faster than Row objects."""
-        if self.path is None:
-            return self._query_server(sql, params)
-        with self._engine.connect() as conn:
-            return conn.exec_driver_sql(sql, params).cursor.fetchall()
-
-    def _query_server(self, sql: str, params: tuple) -> list[tuple]:
         try:
             with self._engine.connect() as conn:
                 return conn.exec_driver_sql(sql, params).cursor.fetchall()
         except OperationalError as err:
+            if not self._on_server:
+                raise
             raise StoreError(f"cannot read the store {self.location}: {_reason(err)}") from None
 
     def close(self) -> None:

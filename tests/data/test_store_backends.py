@@ -356,6 +356,9 @@ def test_a_server_that_is_down_or_a_missing_database_is_one_clear_error(pg_clust
         Store.open(pg_cluster.url("nowhere"))
     with pytest.raises(StoreError, match="not a gridsight store"):
         Store.open(pg_cluster.url("postgres"))
+    with pytest.raises(StoreError, match="names no database") as err:
+        Store.open(f"postgresql://{SUPERUSER}:secret@127.0.0.1:{pg_cluster.port}")
+    assert "secret" not in str(err.value)
     result = subprocess.run([os.path.join(os.path.dirname(sys.executable), "gridsight"), "centre", "show",
                              "--db", down], capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
