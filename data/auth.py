@@ -229,22 +229,24 @@ def sign_in(store, username: str, password: str, seat: str | None, now: datetime
     Five failures in a row lock the account for five minutes; a successful sign-in resets the count.
     """
     now = now or utc_now()
-    rows = store.query("SELECT role, password_hash, disabled, failed_signins, locked_until FROM users "
-                       "WHERE username = ?", (username,))
+    rows = store.query("SELECT role, password_hash, disabled, locked_until FROM users WHERE username = ?",
+                       (username,))
     if not rows:
         _verify(_DUMMY_HASH, password)
         raise SignInFailed(REFUSED_SIGN_IN)
-    role, hashed, disabled, failed, locked_until = rows[0]
+    role, hashed, disabled, locked_until = rows[0]
     if disabled or (locked_until and parse_iso(locked_until) > now):
         _verify(_DUMMY_HASH, password)
         raise SignInFailed(REFUSED_SIGN_IN)
     if not _verify(hashed, password):
-        failed = (failed or 0) + 1
-        lock = iso(now + timedelta(minutes=LOCK_MINUTES)) if failed % MAX_FAILED_SIGNINS == 0 else None
-        with store.transaction() as tx:
-            tx.execute("UPDATE users SET failed_signins = failed_signins + 1, locked_until = ? WHERE username = ?",
-                       (lock, username))
-            _audit(tx, now, username, "signin.locked" if lock else "signin.failed", username,
+        with store.transaction() as tx:  # counted in the store, so seats failing at once all count
+            tx.execute("UPDATE users SET failed_signins = failed_signins + 1 WHERE username = ?", (username,))
+            failed = tx.execute("SELECT failed_signins FROM users WHERE username = ?", (username,)).fetchone()[0]
+            locked = failed % MAX_FAILED_SIGNINS == 0
+            if locked:
+                tx.execute("UPDATE users SET locked_until = ? WHERE username = ?",
+                           (iso(now + timedelta(minutes=LOCK_MINUTES)), username))
+            _audit(tx, now, username, "signin.locked" if locked else "signin.failed", username,
                    {"failed_in_a_row": failed}, seat or "-")
         raise SignInFailed(REFUSED_SIGN_IN)
     with store.transaction() as tx:

@@ -13,7 +13,7 @@ from data import auth
 from data.store import Store
 from tests.clirun import run_cli as run
 from tests.data.imports_helpers import write_csv
-from tests.data.test_auth import PASSWORDS, PEOPLE, _changes, template  # noqa: F401 (a fixture)
+from tests.data.test_auth import PASSWORDS, PEOPLE, READS, _changes, template  # noqa: F401 (a fixture)
 from tests.data.test_workflow import make_store, record
 from tests.test_cli_init import OSM
 
@@ -86,6 +86,11 @@ def test_each_role_runs_what_the_table_allows_and_is_refused_the_rest_with_exit_
     assert PASSWORDS[role] not in out + err
     if role in auth.PERMISSIONS[action]:
         assert code == 0, err
+        if action not in READS | {"users.manage", "store.init"}:  # `users list` reads; init makes a new store
+            with Store.open(path) as store:
+                newest = store.query("SELECT actor FROM audit_log WHERE action NOT LIKE 'signin%' ORDER BY fid DESC "
+                                     "LIMIT 1")
+            assert newest == [(PEOPLE[role],)]  # every change's audit row names the signed-in user
         return
     assert code == NOT_ALLOWED and out == ""
     assert err.count("\n") == 1 and f"{PEOPLE[role]} is {role}" in err

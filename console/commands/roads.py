@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 from console.commands import CliError, add_sign_in_argument, open_store, print_json, signed_in
-from data import auth
 from console.commands.recommend import load_router
+from data import auth
 from data.coveragemap import keep_coverage
 from data.store import StoreError
 from gis.osmroads import OsmImportError, coverage_problem, read_osm_roads
@@ -45,7 +46,7 @@ def run_import(args: argparse.Namespace) -> int:
     except OsmImportError as err:
         raise CliError(str(err)) from None
     with open_store(args.db) as store, signed_in(store, args) as session:
-        auth.check(store, session, "roads.import")
+        acting = auth.check(store, session, "roads.import")
         existing = store.count("roads")
         if existing and not args.replace:
             raise CliError(f"{args.db} already has {existing} road segments; use --replace to replace them")
@@ -54,7 +55,10 @@ def run_import(args: argparse.Namespace) -> int:
             raise CliError(f"roads import refused: {problem}; check the file, or use --force to import it anyway. "
                            "The store was not changed.", exit_code=1)
         try:
-            store.write_layer("roads", segments, mode="replace")
+            with store.transaction() as tx:
+                tx.write_layer("roads", segments, mode="replace")
+                auth.audit(tx, acting, "roads.import", "roads", {"file": Path(args.file).name,
+                                                                 "segments": len(segments), "replaced": existing})
         except StoreError as err:
             raise CliError(str(err)) from None
         coverage_kept = keep_coverage(store)

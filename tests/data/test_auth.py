@@ -102,7 +102,7 @@ def test_each_role_may_do_what_the_table_allows_and_nothing_else(signed, tmp_pat
     before = _changes(store)
     if role in auth.PERMISSIONS[action]:
         DONE[action](store, sessions[role], tickets, tmp_path)
-        if action not in READS and action != "roads.import":
+        if action not in READS and action != "roads.import":  # the roads' audit row: test_cli_users
             newest = store.query("SELECT actor, seat FROM audit_log ORDER BY fid DESC LIMIT 1")[0]
             assert _changes(store) != before
             assert newest == (PEOPLE[role], SEAT)  # the signed-in user and seat, not the caller's "x"/"y"
