@@ -5,8 +5,9 @@ numbered, `?1`), and the fragments below for what the two databases spell differ
 in Beijing time, hours, Julian days, two-argument min/max, null-safe comparison, string
 aggregation, case-blind LIKE, geometry out, a layer's boxes). `store.dialect` is the dialect of
 an open store. What both take alike needs no fragment: `INSERT ... ON CONFLICT`, `coalesce`,
-`sum(CASE WHEN cond THEN 1 ELSE 0 END)` for SQLite's `sum(cond)`, and HAVING on the aggregate
-itself rather than on its alias.
+`sum(CASE WHEN cond THEN 1 ELSE 0 END)` for SQLite's `sum(cond)`, HAVING on the aggregate
+itself rather than on its alias, `JOIN ... ON` (SQLite also takes `CROSS JOIN ... ON`), and an
+alias on every subquery in FROM (PostgreSQL 15 requires one).
 
 On PostgreSQL every statement that did not come from SQLAlchemy's compiler passes through
 `translate` (an engine hook in data.store), which turns `?` into psycopg's `%s` outside string
