@@ -108,22 +108,11 @@ class Session:
     def system(cls, name: str = "sla", seat: str | None = "sla") -> "Session":
         return cls(name, SYSTEM, seat)
 
-    def actor(self, named: str | None) -> str:
-        """Who the audit names: the signed-in user; with sign-in off, whoever the caller names."""
-        if not self.sign_in_off:
-            return self.username
-        if not named or not str(named).strip():
-            raise UserError("sign-in is off: say who acts")
-        return str(named).strip()
-
     def audit_seat(self, seat: str | None) -> str:
         """The audit row's seat: the session's; with sign-in off the caller's, marked as such."""
         if not self.sign_in_off:
             return self.seat or "-"
         return f"{seat} ({SIGN_IN_OFF})" if seat else f"({SIGN_IN_OFF})"
-
-    def describe(self) -> str:
-        return SIGN_IN_OFF if self.sign_in_off else f"{self.username} ({self.role})"
 
 
 def needed_roles(action: str) -> tuple[str, ...]:

@@ -325,7 +325,8 @@ class TicketEngine:
         return self._update(tx, ticket, who, f"{ticket.state}->{target}", {"state": target, **(updates or {})},
                             note, timeline_state=target)
 
-    def dispatch(self, ticket_id: str, lead: str, helpers: list[str] | tuple = (), *, actor: str | None = None, seat: str | None = None,
+    def dispatch(self, ticket_id: str, lead: str, helpers: list[str] | tuple = (),
+                 *, actor: str | None = None, seat: str | None = None,
                  expected_version: int | None = None, note: str | None = None) -> int:
         """Send the ticket to a lead responder and any helpers; returns the new version."""
         who = self._acting("ticket.dispatch", actor, seat)
@@ -339,7 +340,8 @@ class TicketEngine:
                 f", helpers {', '.join(helpers)}" if helpers else ""),
                 {"lead_id": lead, "helper_ids": ",".join(helpers) or None, "department": None})
 
-    def add_helpers(self, ticket_id: str, helpers: list[str] | tuple, *, actor: str | None = None, seat: str | None = None,
+    def add_helpers(self, ticket_id: str, helpers: list[str] | tuple,
+                    *, actor: str | None = None, seat: str | None = None,
                     expected_version: int | None = None) -> int:
         """More responders join a ticket its lead already has ("one point happens, many respond");
         the timeline gets an entry in the same state, so every seat sees who joined."""
@@ -370,7 +372,8 @@ class TicketEngine:
         if missing:
             raise WorkflowError(f"no responder {', '.join(missing)}")
 
-    def transfer(self, ticket_id: str, department: str, deadline: datetime, *, actor: str | None = None, seat: str | None = None,
+    def transfer(self, ticket_id: str, department: str, deadline: datetime,
+                 *, actor: str | None = None, seat: str | None = None,
                  expected_version: int | None = None, note: str | None = None) -> int:
         """Hand the ticket to a department with its own deadline ("whistle and report").
 
@@ -510,7 +513,8 @@ class TicketEngine:
                                                 "by": who.actor, "note": note}])
             return self._update(tx, ticket, who, f"mediation:{step}", {}, note)
 
-    def conclude_mediation(self, ticket_id: str, outcome: str, *, actor: str | None = None, seat: str | None = None,
+    def conclude_mediation(self, ticket_id: str, outcome: str,
+                           *, actor: str | None = None, seat: str | None = None,
                            expected_version: int | None = None) -> int:
         who = self._acting("ticket.mediate", actor, seat)
         if outcome not in MEDIATION_OUTCOMES:

@@ -243,3 +243,14 @@ def test_a_server_store_cannot_switch_sign_in_off(signed):
     with store.transaction() as tx:
         tx.execute("INSERT INTO centre (key, value) VALUES (?, ?)", (auth.SIGN_IN_KEY, "off"))
     assert not auth.sign_in_required(store) and auth.sign_in_required(ServerStore())
+
+
+def test_a_windows_session_bound_to_the_store_is_the_one_its_changes_are_made_in(signed):
+    store, _, sessions = signed
+    grids = store.read_layer("grids")
+    auth.bind(store, sessions["leader"])
+    with pytest.raises(auth.NotAllowed, match="lea01 is leader"):
+        gridversions.save(store, editing.set_attributes(grids, GRID_A1, name="再改").change, by="x", why="w")
+    auth.bind(store, sessions["analyst"])  # the editor's model saves without naming a session
+    changeset = gridversions.save(store, editing.set_attributes(grids, GRID_A1, name="再改").change, by="x", why="w")
+    assert store.query("SELECT by FROM grid_changesets WHERE changeset_id = ?", (changeset,)) == [("ana01",)]
