@@ -3,14 +3,16 @@ the command line obey the same rules. No Qt.
 
 Roles and what each may do (PERMISSIONS below is the one place; docs/roles.md explains it):
 
-| action                | dispatcher | supervisor | leader | analyst | admin | system |
-|-----------------------|:---:|:---:|:---:|:---:|:---:|:---:|
-| ticket.intake, ticket.dispatch, ticket.transfer, ticket.advance (escalate too), ticket.rate, ticket.merge, ticket.mediate | x | x | | | | |
-| ticket.sweep (SLA warnings and escalations) | | x | | | x | x |
-| ticket.read (tickets, timelines, audit; reporters masked) | x | x | x | x | x | |
-| ticket.personal_data (reporters unmasked)   | x | x | | | | |
-| grids.edit (editor saves, rollbacks), grids.import, roads.import, layers.import, store.init | | | | x | x | |
-| users.manage, sign_in.switch                 | | | | | x | |
+                                          dispatcher supervisor leader analyst admin system
+ticket.intake .dispatch .transfer .advance
+  (escalate too) .rate .merge .mediate         x          x
+ticket.sweep (SLA warnings, escalations)                  x                       x      x
+ticket.read (reporters masked)                 x          x        x       x      x
+ticket.personal_data (reporters in full)       x          x
+grids.edit (editor saves, rollbacks),
+  grids.import, roads.import, layers.import,
+  store.init                                                               x      x
+users.manage, sign_in.switch                                                      x
 
 The centres' seeds split the work this way: dispatchers take calls and run the closed loop,
 supervisors (督办) also run the SLA sweep, leaders watch the big screen and change nothing,
@@ -33,11 +35,10 @@ import json
 import weakref
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-
-from data.workflow.clock import iso, parse_iso, utc_now
 
 ROLES = ("dispatcher", "supervisor", "leader", "analyst", "admin")
 SYSTEM = "system"  # the unattended SLA sweep; never a user's role
@@ -66,8 +67,21 @@ REFUSED_SIGN_IN = ("sign-in refused: wrong user name or password, or the account
                    f"locked after {MAX_FAILED_SIGNINS} failed sign-ins (for {LOCK_MINUTES} minutes)")
 
 _hasher = PasswordHasher()
-# Verified against when the user does not exist, so that a wrong name takes as long as a wrong password.
-_DUMMY_HASH = _hasher.hash("no such user, no such password")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified against when the user does not exist, so that a wrong name takes as long as a wrong
+    password (made on first use: hashing takes a tenth of a second, too long for every CLI start)."""
+    return _hasher.hash("no such user, no such password")
+
+
+def _clock():
+    """data.workflow.clock, imported when first needed: importing data.workflow loads the whole
+    engine, too slow for every start of the CLI, which loads this module."""
+    from data.workflow import clock
+
+    return clock
 
 
 class AuthError(Exception):
@@ -217,15 +231,15 @@ def sign_in(store, username: str, password: str, seat: str | None, now: datetime
 
     Five failures in a row lock the account for five minutes; a successful sign-in resets the count.
     """
-    now = now or utc_now()
+    now = now or _clock().utc_now()
     rows = store.query("SELECT role, password_hash, disabled, locked_until FROM users WHERE username = ?",
                        (username,))
     if not rows:
-        _verify(_DUMMY_HASH, password)
+        _verify(_dummy_hash(), password)
         raise SignInFailed(REFUSED_SIGN_IN)
     role, hashed, disabled, locked_until = rows[0]
-    if disabled or (locked_until and parse_iso(locked_until) > now):
-        _verify(_DUMMY_HASH, password)
+    if disabled or (locked_until and _clock().parse_iso(locked_until) > now):
+        _verify(_dummy_hash(), password)
         raise SignInFailed(REFUSED_SIGN_IN)
     if not _verify(hashed, password):
         with store.transaction() as tx:  # counted in the store, so seats failing at once all count
@@ -234,7 +248,7 @@ def sign_in(store, username: str, password: str, seat: str | None, now: datetime
             locked = failed % MAX_FAILED_SIGNINS == 0
             if locked:
                 tx.execute("UPDATE users SET locked_until = ? WHERE username = ?",
-                           (iso(now + timedelta(minutes=LOCK_MINUTES)), username))
+                           (_clock().iso(now + timedelta(minutes=LOCK_MINUTES)), username))
             _audit(tx, now, username, "signin.locked" if locked else "signin.failed", username,
                    {"failed_in_a_row": failed}, seat or "-")
         raise SignInFailed(REFUSED_SIGN_IN)
@@ -256,11 +270,12 @@ def _verify(hashed: str, password: str) -> bool:
 def audit(tx, session: Session, action: str, subject: str | None, detail: dict | None,
           at: datetime | None = None) -> None:
     """One audit row for `session`'s change inside `tx` (for changes without a log of their own)."""
-    _audit(tx, at or utc_now(), session.username or "-", action, subject, detail, session.audit_seat(session.seat))
+    _audit(tx, at or _clock().utc_now(), session.username or "-", action, subject, detail,
+           session.audit_seat(session.seat))
 
 
 def _audit(tx, at: datetime, actor: str, action: str, subject: str | None, detail: dict | None, seat: str) -> None:
-    tx.insert_rows("audit_log", [{"at": iso(at), "actor": actor, "action": action, "subject": subject,
+    tx.insert_rows("audit_log", [{"at": _clock().iso(at), "actor": actor, "action": action, "subject": subject,
                                   "detail": json.dumps(detail, ensure_ascii=False, sort_keys=True) if detail else None,
                                   "seat": seat}])
 
@@ -275,7 +290,7 @@ def _check_password(password: str) -> None:
 def add_user(store, username: str, role: str, password: str, session: Session | None,
              now: datetime | None = None) -> None:
     """Add a user. The first user of a store needs no sign-in and must be an admin."""
-    now = now or utc_now()
+    now = now or _clock().utc_now()
     username = (username or "").strip()
     if not username or any(c.isspace() for c in username):
         raise UserError("a user name is one word, without spaces")
@@ -297,7 +312,7 @@ def add_user(store, username: str, role: str, password: str, session: Session | 
         if tx.execute("SELECT count(*) FROM users WHERE username = ?", (username,)).fetchone()[0]:
             raise UserError(f"there is already a user {username}")
         tx.insert_rows("users", [{"username": username, "role": role, "password_hash": hashed, "disabled": 0,
-                                  "failed_signins": 0, "locked_until": None, "created_at": iso(now)}])
+                                  "failed_signins": 0, "locked_until": None, "created_at": _clock().iso(now)}])
         _audit(tx, now, actor, "users.add", username, {"role": role, "first": first} if first else {"role": role},
                acting.audit_seat(acting.seat))
 
@@ -322,7 +337,7 @@ def _known(tx, username: str) -> tuple:
 def set_disabled(store, username: str, disabled: bool, session: Session | None,
                  now: datetime | None = None) -> None:
     """Disable (or enable again) a user; the last enabled admin cannot be disabled."""
-    now = now or utc_now()
+    now = now or _clock().utc_now()
     acting = check(store, session, "users.manage")
     with store.transaction() as tx:
         role, _ = _known(tx, username)
@@ -331,7 +346,7 @@ def set_disabled(store, username: str, disabled: bool, session: Session | None,
                 ("admin", username)).fetchone()[0] == 0:
             raise UserError(f"{username} is the last admin: add another admin before disabling this one")
         tx.execute("UPDATE users SET disabled = ?, changed_at = ?, failed_signins = 0, locked_until = NULL "
-                   "WHERE username = ?", (1 if disabled else 0, iso(now), username))
+                   "WHERE username = ?", (1 if disabled else 0, _clock().iso(now), username))
         _audit(tx, now, _acting_name(acting, session), "users.disable" if disabled else "users.enable", username,
                None, acting.audit_seat(acting.seat))
 
@@ -339,7 +354,7 @@ def set_disabled(store, username: str, disabled: bool, session: Session | None,
 def set_password(store, username: str, password: str, session: Session | None,
                  now: datetime | None = None) -> None:
     """A new password (and the lock lifted): an admin for anyone, a signed-in user for themself."""
-    now = now or utc_now()
+    now = now or _clock().utc_now()
     _check_password(password)
     acting = current(store, session)
     if acting is None or acting.sign_in_off or acting.username != username:
@@ -348,13 +363,13 @@ def set_password(store, username: str, password: str, session: Session | None,
     with store.transaction() as tx:
         _known(tx, username)
         tx.execute("UPDATE users SET password_hash = ?, changed_at = ?, failed_signins = 0, locked_until = NULL "
-                   "WHERE username = ?", (hashed, iso(now), username))
+                   "WHERE username = ?", (hashed, _clock().iso(now), username))
         _audit(tx, now, _acting_name(acting, session), "users.passwd", username, None, acting.audit_seat(acting.seat))
 
 
 def set_sign_in(store, on: bool, session: Session | None, now: datetime | None = None) -> None:
     """Switch sign-in off (single-seat GeoPackage only) or on again; an admin's decision, audited."""
-    now = now or utc_now()
+    now = now or _clock().utc_now()
     if not on and not is_single_file(store):
         raise UserError("sign-in cannot be switched off on a server store: every seat there signs in")
     if not has_users(store):
