@@ -11,7 +11,8 @@ ticket.read (reporters masked)                 x          x        x       x    
 ticket.personal_data (reporters in full)       x          x
 grids.edit (editor saves, rollbacks),
   grids.import, roads.import, layers.import,
-  store.init                                                               x      x
+  store.init, layers.export_secrets
+  (camera stream passwords)                                                x      x
 users.manage, sign_in.switch                                                      x
 
 The centres' seeds split the work this way: dispatchers take calls and run the closed loop,
@@ -52,7 +53,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "ticket.sweep": frozenset({"supervisor", "admin", SYSTEM}),
     "ticket.read": frozenset(ROLES),
     "ticket.personal_data": _DESK,
-    **{name: _MAP for name in ("grids.edit", "grids.import", "roads.import", "layers.import", "store.init")},
+    **{name: _MAP for name in ("grids.edit", "grids.import", "roads.import", "layers.import", "store.init",
+                               "layers.export_secrets")},
     "users.manage": frozenset({"admin"}),
     "sign_in.switch": frozenset({"admin"}),
 }

@@ -63,6 +63,8 @@ COMMANDS = {
     "grids.import": lambda db, t, f: ["grids", "import", f["grids"], "--db", db],
     "roads.import": lambda db, t, f: ["roads", "import", f["roads"], "--db", db, "--force"],
     "layers.import": lambda db, t, f: ["departments", "import", f["departments"], "--db", db],
+    "layers.export_secrets": lambda db, t, f: ["cameras", "export", "--db", db, "--out", db.with_suffix(".csv"),
+                                               "--with-secrets"],
     "store.init": lambda db, t, f: ["init", "--out", db, "--force", "--grids", f["grids"]],
     "users.manage": lambda db, t, f: ["users", "list", "--db", db],
     "sign_in.switch": lambda db, t, f: ["users", "sign-in", "off", "--db", db],

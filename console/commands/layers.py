@@ -10,6 +10,7 @@ import argparse
 import sys
 
 from console.commands import CliError, add_sign_in_argument, open_store, print_json, signed_in
+from data import auth
 from data.imports import SPECS, LayerImportError, import_layer
 from data.streamurls import mask_urls_in_text
 from data.imports.exports import EXPORT_SUFFIXES, ExportError, export_layer
@@ -64,7 +65,9 @@ def _add_export(actions, spec: LayerSpec) -> None:
                                 description="Write the layer to a file its import reads back unchanged.")
     parser.add_argument("--db", required=True, help="the gridsight store (.gpkg)")
     parser.add_argument("--out", required=True, help=f"the file to write ({', '.join(EXPORT_SUFFIXES)})")
-    parser.add_argument("--with-secrets", action="store_true", help="keep the passwords of stream URLs")
+    parser.add_argument("--with-secrets", action="store_true",
+                        help="keep the passwords of stream URLs (an analyst or admin, once the store has users)")
+    add_sign_in_argument(parser)
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.set_defaults(handler=run_export, spec=spec)
 
@@ -140,7 +143,9 @@ def _ranges(numbers: list[int], shown: int = 8) -> str:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    with open_store(args.db) as store:
+    with open_store(args.db) as store, signed_in(store, args) as session:
+        if args.with_secrets:
+            auth.check(store, session, "layers.export_secrets")
         try:
             count = export_layer(store, args.spec, args.out, with_secrets=args.with_secrets)
         except ExportError as err:
