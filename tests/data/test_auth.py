@@ -218,6 +218,10 @@ def test_with_sign_in_off_the_caller_names_the_actor_and_the_audit_says_so(tmp_p
         ticket = TicketEngine(store).intake("walk_in", [record("R1")], actor="op07", seat="seat3").created[0]
         assert store.query("SELECT actor, seat FROM audit_log WHERE subject = ?", (ticket,)) == [
             ("op07", "seat3 (sign-in off)")]
+        gridversions.save(store, editing.set_attributes(store.read_layer("grids"), GRID_A1, name="新名").change,
+                          by="分析员王", why="rename")
+        assert store.query("SELECT actor, seat FROM audit_log WHERE action LIKE 'grids.%'") == [
+            ("分析员王", "(sign-in off)")]
         auth.add_user(store, "boss", "admin", "long-enough-1", None, START)
         with pytest.raises(auth.NotAllowed, match="not signed in"):
             TicketEngine(store).advance(ticket, "escalated", actor="op07", seat="seat3")
