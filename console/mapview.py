@@ -14,6 +14,7 @@ import gc
 import json
 import logging
 import math
+import os
 import subprocess
 import sys
 import threading
@@ -269,11 +270,21 @@ class _LoggingPage(QWebEnginePage):
         log.log(self._LEVELS.get(level, logging.INFO), "map page %s:%s: %s", Path(source).name, line, message)
 
 
-def coverage_command(store_path: str) -> list[str]:
+def coverage_command(location: str) -> list[str]:
     """The child process computing the bands: a fresh interpreter, not fork (the parent runs Qt
     and Chromium threads) nor multiprocessing's spawn (it re-runs the parent's main script)."""
     return [sys.executable, "-c", "from data.coveragemap import print_coverage; import sys; "
-            "print_coverage(sys.argv[1])", store_path]
+            "print_coverage(sys.argv[1])", location]
+
+
+def _child_location(store: Store) -> tuple[str, dict | None]:
+    """How a child process opens `store`: its file, or its URL without the password (a command
+    line is visible to every user of the machine), the password going in the child's PGPASSWORD."""
+    if store.path is not None:
+        return str(store.path), None
+    url = store._engine.url  # the only copy of the password the console was given
+    env = {**os.environ, "PGPASSWORD": url.password} if url.password else None
+    return url.set(drivername="postgresql", password=None).render_as_string(hide_password=False), env
 
 
 class _CoverageWorker(QObject):
@@ -289,8 +300,10 @@ class _CoverageWorker(QObject):
         self._stopped = False
 
     def start(self, store: Store) -> None:
+        location, env = _child_location(store)
         try:
-            self.child = subprocess.Popen(coverage_command(str(store.path)), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            self.child = subprocess.Popen(coverage_command(location), stdout=subprocess.PIPE,
+                                          stderr=subprocess.PIPE, text=True, env=env)
         except OSError as err:
             self._fail(str(err))
             return

@@ -57,7 +57,7 @@ def coverage_parts(store: Store, minutes: Sequence[float] = COVERAGE_MINUTES,
     territory are as they were: computing it again competes with the screen for the CPU. A store
     without roads has no bands (they are measured along roads): none, and the log says why."""
     if store.count("roads") == 0:
-        log.warning("no police coverage: %s has no roads (recommendations use straight-line distance)", store.path)
+        log.warning("no police coverage: %s has no roads (recommendations use straight-line distance)", store.location)
         return []
     grids = store.read_layer("grids")
     top = grids[grids["level"] == grids["level"].min()] if len(grids) else grids
@@ -143,7 +143,7 @@ def _cut_into_cells(area, cell_deg: float) -> list:
     return [piece for piece in pieces if shapely.get_type_id(piece) == shapely.GeometryType.POLYGON and not piece.is_empty]
 
 
-def print_coverage(store_path: str) -> None:
+def print_coverage(location: str) -> None:
     """Print coverage_parts, a line each: the child process of console.mapview's coverage worker,
     at low priority.
     In-process, its ~9 s on the city hold the GIL in stretches of hundreds of ms (road graph,
@@ -152,7 +152,7 @@ def print_coverage(store_path: str) -> None:
     root) rather than move it to the core the child holds (even as SCHED_IDLE), which is why
     coverage_parts keeps its result."""
     os.nice(10)
-    with Store.open(store_path) as store:
+    with Store.open(location) as store:
         parts = coverage_parts(store)
     # Nothing at all (no grids) is no line, which takes the layer off.
     sys.stdout.writelines(f"{part}\n" for part in parts)

@@ -13,6 +13,8 @@ import shlex
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy.engine import make_url
+
 from data.centre import read_centre
 from data.store import Store
 from data.workflow.clock import parse_iso, utc_now
@@ -42,10 +44,18 @@ class Finding:
         return asdict(self)
 
 
+def _named(store: Store) -> str:
+    """The store as its fix commands take it: the file, or the URL without its password (a fix
+    is printed and copied around; the one who runs it gives the password as they gave it)."""
+    if store.path is not None:
+        return str(store.path)
+    return make_url(store.location).set(password=None).render_as_string(hide_password=False)
+
+
 def examine(store: Store, now: datetime | None = None) -> list[Finding]:
     """Every finding for `store` (positions judged at `now`, default the current time), errors first."""
     now = now or utc_now()
-    db = shlex.quote(str(store.path))
+    db = shlex.quote(_named(store))
     found: list[Finding] = []
 
     def add(severity: str, code: str, message: str, count=None, total=None, fix: str | None = None) -> None:

@@ -26,7 +26,7 @@ import pandas as pd
 import shapely
 from geopandas import GeoDataFrame, GeoSeries
 
-from data import auth, geopackage
+from data import auth
 from data.schema import STORAGE_SRID
 from data.store import Store, StoreError, Transaction
 from data.workflow.states import OPEN
@@ -201,7 +201,7 @@ def _save(
     with store.transaction() as tx:
         current = dict(_select_in(tx, "SELECT code, version FROM grids WHERE code IN ({})", list(expected)))
         _check_versions(expected, current, *conflict)
-        old_states = _current_states(tx, list(current))
+        old_states = _current_states(tx, store.dialect, list(current))
         changeset_id = tx.execute("SELECT coalesce(max(changeset_id), 0) + 1 FROM grid_changesets").scalar_one()
         new_versions = _new_versions(tx, after["code"], current)
         rows = after.assign(version=after["code"].map(new_versions))
@@ -295,11 +295,12 @@ def _state(row: pd.Series) -> str:
     return json.dumps(state, ensure_ascii=False)
 
 
-def _current_states(tx: Transaction, codes: list[str]) -> dict[str, str]:
+def _current_states(tx: Transaction, dialect, codes: list[str]) -> dict[str, str]:
     """The stored rows of `codes`, as _state writes them."""
-    rows = _select_in(tx, f"SELECT code, geom, {', '.join(STATE_COLUMNS)} FROM grids WHERE code IN ({{}})", codes)
+    rows = _select_in(tx, f"SELECT code, {dialect.geometry('geom')}, {', '.join(STATE_COLUMNS)} "
+                          "FROM grids WHERE code IN ({})", codes)
     frame = pd.DataFrame.from_records(rows, columns=["code", "geom", *STATE_COLUMNS])
-    frame["geometry"] = geopackage.decode(frame.pop("geom").to_numpy())
+    frame["geometry"] = dialect.decode_geometries(frame.pop("geom").to_numpy())
     return {row["code"]: _state(row) for _, row in frame.iterrows()}
 
 

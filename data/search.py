@@ -3,9 +3,9 @@
 One typed text is tried against every kind of thing a dispatcher looks for. Names and codes
 match anywhere (LIKE, a scan of at most tens of thousands of short rows: milliseconds);
 ticket ids match by prefix on their unique index, since a centre holds millions of tickets.
-Positions come from each layer's R-tree (the box of a point is the point), so no geometry is
-decoded. Coordinates typed as "lon,lat", optionally prefixed by their system ("gcj02:",
-"bd09:"…), are converted to WGS-84, the store's system.
+Positions come from each layer's box (the GeoPackage's R-tree, PostGIS's envelope; the box of a
+point is the point), so no geometry is decoded. Coordinates typed as "lon,lat", optionally
+prefixed by their system ("gcj02:", "bd09:"…), are converted to WGS-84, the store's system.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from data.geopackage import rtree_name
 from gis.crs import CRS_NAMES, to_wgs84
 
 DEFAULT_LIMIT = 10
@@ -84,9 +83,10 @@ def search(store, text: str, limit: int = DEFAULT_LIMIT) -> list[Hit]:
 
 # Rows whose id or name contains the text (?1); exact matches (?2) first, then those starting
 # with it (?3), then the shortest names (the least specific text is the likeliest meant); ?4 rows.
-_MATCHING = ("({id} LIKE ?1 ESCAPE '\\' OR {name} LIKE ?1 ESCAPE '\\') "
+# LIKE ignores the case of Latin letters on both backends (`like` is the dialect's spelling).
+_MATCHING = ("({id} {like} ?1 ESCAPE '\\' OR {name} {like} ?1 ESCAPE '\\') "
              "ORDER BY ({id} = ?2 OR {name} = ?2) DESC, "
-             "({id} LIKE ?3 ESCAPE '\\' OR {name} LIKE ?3 ESCAPE '\\') DESC, length({name}) LIMIT ?4")
+             "({id} {like} ?3 ESCAPE '\\' OR {name} {like} ?3 ESCAPE '\\') DESC, length({name}) LIMIT ?4")
 
 
 def _match_params(text: str, limit: int) -> tuple[str, str, str, int]:
@@ -106,9 +106,10 @@ def _match(text: str, *candidates: str | None) -> int:
 def _tickets(store, text: str, limit: int) -> list[Hit]:
     """Tickets whose id starts with `text`, newest first (a range on the unique index; ids are upper case)."""
     start = text.upper()
+    join, (minx, miny, _, _) = store.dialect.box_columns("incidents", "i")
     rows = store.query(
-        f'SELECT t.ticket_id, t.state, r.minx, r.miny FROM tickets t '
-        f'LEFT JOIN incidents i ON i.ticket_id = t.ticket_id LEFT JOIN "{rtree_name("incidents")}" r ON r.id = i.fid '
+        f"SELECT t.ticket_id, t.state, {minx}, {miny} FROM tickets t "
+        f"LEFT JOIN incidents i ON i.ticket_id = t.ticket_id{join} "
         "WHERE t.ticket_id >= ? AND t.ticket_id < ? ORDER BY t.ticket_id DESC LIMIT ?",
         (start, start + "\uffff", limit))
     return [Hit("ticket", ticket_id, ticket_id, state, lon, lat, _match(text, ticket_id))
@@ -116,22 +117,25 @@ def _tickets(store, text: str, limit: int) -> list[Hit]:
 
 
 def _grids(store, text: str, limit: int) -> list[Hit]:
+    join, (minx, miny, maxx, maxy) = store.dialect.box_columns("grids", "g")
     rows = store.query(
-        f'SELECT g.code, g.name, g.level, r.minx, r.maxx, r.miny, r.maxy FROM '
-        f'(SELECT fid, code, name, level FROM grids WHERE {_MATCHING.format(id="code", name="name")}) g '
-        f'LEFT JOIN "{rtree_name("grids")}" r ON r.id = g.fid', _match_params(text, limit))
+        f"SELECT g.code, g.name, g.level, {minx}, {maxx}, {miny}, {maxy} FROM grids g{join} "
+        f"WHERE {_matching(store, 'g.code', 'g.name')}", _match_params(text, limit))
     return [Hit("grid", code, name, str(level), _middle(minx, maxx), _middle(miny, maxy), _match(text, code, name))
             for code, name, level, minx, maxx, miny, maxy in rows]
 
 
 def _points(store, text: str, limit: int, layer: str, id_column: str, kind: str, attribute: str) -> list[Hit]:
+    join, (minx, miny, _, _) = store.dialect.box_columns(layer, "p")
     rows = store.query(
-        f'SELECT p."{id_column}", p.name, p."{attribute}", r.minx, r.miny FROM '
-        f'(SELECT fid, "{id_column}", name, "{attribute}" FROM "{layer}" '
-        f'WHERE {_MATCHING.format(id=id_column, name="name")}) p '
-        f'LEFT JOIN "{rtree_name(layer)}" r ON r.id = p.fid', _match_params(text, limit))
+        f'SELECT p."{id_column}", p.name, p."{attribute}", {minx}, {miny} FROM "{layer}" p{join} '
+        f"WHERE {_matching(store, f'p.{id_column}', 'p.name')}", _match_params(text, limit))
     return [Hit(kind, point_id, name, value, lon, lat, _match(text, point_id, name))
             for point_id, name, value, lon, lat in rows]
+
+
+def _matching(store, id_column: str, name_column: str) -> str:
+    return _MATCHING.format(id=id_column, name=name_column, like=store.dialect.like_nocase)
 
 
 def _middle(low: float | None, high: float | None) -> float | None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -203,9 +204,9 @@ class RoadGraph:
     @classmethod
     def from_store(cls, store, cache_dir: str | Path | None = None) -> "RoadGraph":
         """The graph of a store's roads layer, from the cache when the layer is unchanged."""
-        rows = store.query("SELECT last_change FROM gpkg_contents WHERE table_name = 'roads'")
-        stamp = f"{CACHE_FORMAT}|{Path(store.path).resolve()}|{rows[0][0] if rows else ''}"
-        cache = cache_path(store.path, cache_dir)
+        where = store_key(store.location)
+        stamp = f"{CACHE_FORMAT}|{where}|{store.layer_stamp('roads') or ''}"
+        cache = cache_path(store.location, cache_dir)
         if cache.is_file():
             try:
                 with np.load(cache, allow_pickle=False) as saved:
@@ -215,7 +216,7 @@ class RoadGraph:
                 pass  # an unreadable cache is rebuilt below
         roads = store.read_layer("roads")
         if roads.empty:
-            raise RoadNetworkError(f"{store.path} has no roads; import some with `gridsight roads import`")
+            raise RoadNetworkError(f"{store.location} has no roads; import some with `gridsight roads import`")
         graph = cls.from_frame(roads)
         graph.save(cache, stamp)
         return graph
@@ -355,8 +356,16 @@ def default_cache_dir() -> Path:
     return Path(base) / "gridsight" / "roadgraph"
 
 
-def cache_path(store_path, cache_dir: str | Path | None = None) -> Path:
-    """Where the graph of one store is cached: one file per store path."""
-    resolved = str(Path(store_path).resolve())
-    digest = hashlib.sha1(resolved.encode()).hexdigest()[:16]
-    return Path(cache_dir or default_cache_dir()) / f"{Path(store_path).stem}-{digest}.npz"
+def store_key(location) -> str:
+    """What tells one store from another: a GeoPackage's resolved path, or a server store's URL
+    as `Store.location` shows it (no password), so that two databases never share a cache."""
+    location = str(location)
+    return location if "://" in location else str(Path(location).resolve())
+
+
+def cache_path(location, cache_dir: str | Path | None = None) -> Path:
+    """Where the graph of one store (a GeoPackage path or a store URL) is cached: one file per store."""
+    key = store_key(location)
+    digest = hashlib.sha1(key.encode()).hexdigest()[:16]
+    name = key.rstrip("/").rsplit("/", 1)[-1].split("?", 1)[0] if "://" in key else Path(key).stem
+    return Path(cache_dir or default_cache_dir()) / f"{re.sub(r'[^A-Za-z0-9_.-]', '_', name)}-{digest}.npz"

@@ -54,7 +54,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _add_common_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", required=True, type=Path, metavar="FILE.gpkg", help="gridsight store")
+    parser.add_argument("--db", required=True, metavar="STORE", help="gridsight store: FILE.gpkg or postgresql://user@host:port/dbname")
     parser.add_argument("--lang", choices=LANGUAGES, default=DEFAULT_LANGUAGE,
                         help=f"UI language (default: {DEFAULT_LANGUAGE})")
     parser.add_argument("--tiles", metavar="SOURCE",
@@ -127,7 +127,7 @@ def _parse_size(text: str) -> tuple[int, int]:
 
 
 @contextmanager
-def _console_store(path: Path) -> Iterator:
+def _console_store(path: str) -> Iterator:
     """The opened store, with the console's own errors turned into one-line CLI errors."""
     from console.app import ConsoleError
     from console.mapview import MapAssetsMissing

@@ -50,7 +50,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Draw the store's water, roads and grids into raster tiles (an MBTiles file), "
         "to show under the console with `--tiles FILE.mbtiles`.",
     )
-    render.add_argument("--db", required=True, type=Path, metavar="FILE.gpkg", help="gridsight store")
+    render.add_argument("--db", required=True, metavar="STORE", help="gridsight store: FILE.gpkg or postgresql://user@host:port/dbname")
     render.add_argument("--out", required=True, type=Path, metavar="FILE.mbtiles", help="MBTiles file to write")
     render.add_argument("--zoom", default="12-16", metavar="MIN-MAX", help="zoom levels (default: 12-16)")
     render.add_argument("--crs", choices=("wgs84", "gcj02"), default="wgs84",

@@ -22,7 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Full-screen situation wall: open and overdue tickets, intake, response times, service "
         "quality, trends, rankings, the map with heat and coverage, live video of the latest serious "
         "incident. Updates live from the store; no personal data is shown.")
-    parser.add_argument("--db", required=True, type=Path, metavar="FILE.gpkg", help="gridsight store")
+    parser.add_argument("--db", required=True, metavar="STORE", help="gridsight store: FILE.gpkg or postgresql://user@host:port/dbname")
     parser.add_argument("--screen", type=int, metavar="N", help="show it on screen N (0 is the first)")
     parser.add_argument("--resolution", metavar="WxH",
                         help="a window of exactly this size instead of full screen (e.g. 3840x2160 or 7680x2160 "
