@@ -13,7 +13,7 @@ import sys
 from console.commands import CliError
 
 # Modules under console.commands, each adding one top-level subcommand.
-COMMAND_MODULES = ("init", "demo", "grids", "locate", "crs", "roads", "recommend", "isochrone", "video", "ticket", "stats", "console", "wall", "tiles", "doctor", "layers", "centre", "users")
+COMMAND_MODULES = ("init", "demo", "grids", "locate", "crs", "roads", "recommend", "isochrone", "video", "ticket", "stats", "console", "wall", "tiles", "doctor", "layers", "centre", "users", "store")
 
 
 def build_parser() -> argparse.ArgumentParser:
