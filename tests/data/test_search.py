@@ -6,12 +6,14 @@ import pytest
 
 from data.search import EXACT, INSIDE, PREFIX, parse_coordinates, search
 from gis.crs import wgs84_to_bd09, wgs84_to_gcj02
+from tests.backends import module_location  # noqa: F401  (a fixture)
 from tests.console.tiny_city import build_tiny_city
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    with build_tiny_city(tmp_path_factory.mktemp("search") / "tiny.gpkg") as store:
+def store(module_location):  # noqa: F811
+    """The tiny city, on each backend."""
+    with build_tiny_city(module_location) as store:
         yield store
 
 
@@ -21,6 +23,12 @@ def test_a_grid_code_finds_the_grid_first_then_its_children(store):
     assert {h.id for h in hits} == {"T1V2", *(f"T1V2G{g}" for g in range(4))}
     # The village's centre, from its box: 114.04-114.08, 30.56-30.59.
     assert (hits[0].lon, hits[0].lat) == pytest.approx((114.06, 30.575))
+
+
+def test_codes_match_in_any_case_of_their_latin_letters(store):
+    assert [(h.kind, h.id, h.match) for h in search(store, "t1v2")[:2]] == [("grid", "T1V2", EXACT),
+                                                                            ("grid", "T1V2G0", PREFIX)]
+    assert [h.id for h in search(store, "c42")] == ["C42"]
 
 
 def test_names_match_anywhere_and_exact_names_come_first(store):
