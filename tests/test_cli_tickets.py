@@ -9,15 +9,17 @@ import pytest
 
 from data.store import Store
 from tests.clirun import run_cli as run
+from tests.data.backends import BACKENDS, new_location
 from tests.data.test_workflow import GRID_A1, GRID_B1, PHONE, make_store, record
 from tests.data.test_workflow_transfer import DEPARTMENTS, add_departments
 
 
-@pytest.fixture
-def db(tmp_path):
-    path = tmp_path / "city.gpkg"
-    make_store(path).close()
-    return str(path)
+@pytest.fixture(params=BACKENDS)
+def db(request, tmp_path):
+    """The tiny territory's store, once on each backend: what --db is given."""
+    location = new_location(request, tmp_path)
+    make_store(location).close()
+    return location
 
 
 def intake(capsys, db, tmp_path, records, channel="12345", *extra) -> tuple[int, dict]:

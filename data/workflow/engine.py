@@ -177,8 +177,8 @@ class TicketEngine:
             result.duplicates += [ids[position[key]] for key in repeated]
             self._write_new_tickets(tx, channel, new, ids, who, direct_to_grid, now)
             for (record, lon, lat, _grid), ticket_id in zip(new, ids):
-                other = find_duplicate(tx.execute, ticket_id, lon, lat, record.category, record.description,
-                                       record.reported_at, self.duplicate_rule)
+                other = find_duplicate(tx.execute, self.store.dialect, ticket_id, lon, lat, record.category,
+                                       record.description, record.reported_at, self.duplicate_rule)
                 if other is not None:
                     tx.execute("UPDATE tickets SET duplicate_of = ? WHERE ticket_id = ?", (other, ticket_id))
                     result.suggested_merges.append({"ticket": ticket_id, "duplicate_of": other})

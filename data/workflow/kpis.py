@@ -24,11 +24,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from data import geopackage
-from data.schema import LAYERS, TICKET_DAY_SQL
+from data.schema import LAYERS
 from data.workflow import states as st
 from data.workflow.clock import BEIJING, Clock, iso, parse_iso, utc_now
-from data.workflow.stats import ticket_stats
+from data.workflow.stats import count_if, ticket_day, ticket_stats
 
 RECENT_HOURS = 24  # "today" on the wall: the last 24 hours, so that it is never blank after midnight
 TREND_DAYS = 30
@@ -139,10 +138,11 @@ def _first_trend_day(now: datetime, days: int) -> datetime:
 
 def intake_by_channel(store, now: datetime, hours: float = RECENT_HOURS) -> dict[str, int]:
     """Tickets received in the last `hours`, per intake channel (later reports count too)."""
-    # `+channel`: group after reading the window through the reported_at index; grouping by the
-    # bare column makes SQLite walk the channel index over every incident ever (1.5 s on a city).
-    rows = store.query("SELECT channel, count(*) FROM incidents WHERE reported_at >= ? GROUP BY +channel "
-                       "ORDER BY count(*) DESC, channel", (_since(now, hours),))
+    # Unindexed channel: group after reading the window through the reported_at index; grouping by
+    # the bare column makes SQLite walk the channel index over every incident ever (1.5 s on a city).
+    rows = store.query(f"SELECT channel, count(*) FROM incidents WHERE reported_at >= ? "
+                       f"GROUP BY {store.dialect.unindexed('channel')} ORDER BY count(*) DESC, channel",
+                       (_since(now, hours),))
     return {channel: count for channel, count in rows}
 
 
@@ -150,9 +150,10 @@ def situation_now(store, now: datetime) -> dict[str, int]:
     """Open tickets, those past their deadline, escalated ones, and those waiting to be dispatched."""
     waiting = ", ".join(f"'{s}'" for s in WAITING_STATES)
     row = store.query(
-        f"SELECT count(*), coalesce(sum(deadline < ?), 0), "
-        f"coalesce(sum(state = '{st.ESCALATED}' OR coalesce(escalation_level, 0) > 0), 0), "
-        f"coalesce(sum(state IN ({waiting})), 0) FROM tickets WHERE state IN ({_OPEN_MARKS})", (iso(now),))[0]
+        f"SELECT count(*), coalesce({count_if('deadline < ?')}, 0), "
+        f"coalesce({count_if(f'state = {st.ESCALATED!r} OR coalesce(escalation_level, 0) > 0')}, 0), "
+        f"coalesce({count_if(f'state IN ({waiting})')}, 0) FROM tickets WHERE state IN ({_OPEN_MARKS})",
+        (iso(now),))[0]
     return dict(zip(("open", "overdue", "escalated", "waiting"), row))
 
 
@@ -160,14 +161,15 @@ def response_times(store, now: datetime, hours: float = RECENT_HOURS) -> dict:
     """Mean minutes from receipt to dispatch and from dispatch to arrival on site, over the
     tickets received in the last `hours` that got that far (from ticket_timeline)."""
     dispatch = ", ".join(f"'{s}'" for s in _DISPATCH_STATES)
+    julian = store.dialect.julian_days
+    dispatched = julian(f"min(CASE WHEN state IN ({dispatch}) THEN at END)")
     row = store.query(
         "SELECT avg(dispatch), count(dispatch), avg(arrival), count(arrival) FROM ("
-        f" SELECT (julianday(min(CASE WHEN state IN ({dispatch}) THEN at END))"
-        f"        - julianday(min(CASE WHEN state = '{st.RECEIVED}' THEN at END))) * 1440 AS dispatch,"
-        f"        (julianday(min(CASE WHEN state = '{st.ON_SITE}' THEN at END))"
-        f"        - julianday(min(CASE WHEN state IN ({dispatch}) THEN at END))) * 1440 AS arrival"
+        f" SELECT ({dispatched} - {julian(f'min(CASE WHEN state = {st.RECEIVED!r} THEN at END)')}) * 1440"
+        f"        AS dispatch,"
+        f"        ({julian(f'min(CASE WHEN state = {st.ON_SITE!r} THEN at END)')} - {dispatched}) * 1440 AS arrival"
         " FROM ticket_timeline WHERE ticket_id IN (SELECT ticket_id FROM incidents WHERE reported_at >= ?)"
-        " GROUP BY ticket_id)", (_since(now, hours),))[0]
+        " GROUP BY ticket_id) AS times", (_since(now, hours),))[0]
     return {"dispatch_minutes": row[0], "dispatched": row[1], "arrival_minutes": row[2], "arrived": row[3]}
 
 
@@ -192,10 +194,10 @@ def service_quality(store, now: datetime, days: int = TREND_DAYS) -> dict:
     since = beijing_day(_first_trend_day(now, days))
     finished = ", ".join(f"'{s}'" for s in (st.RESOLVED, st.CLOSED))
     closed, on_time, resolved, on_site, rated, satisfied, mean = store.query(
-        "SELECT sum(closed_at IS NOT NULL), sum(closed_at IS NOT NULL AND closed_at <= deadline), "
-        f"sum(state IN ({finished})), sum(state IN ({finished}) AND department IS NULL), "
-        f"count(rating), sum(rating >= {SATISFIED_RATING}), avg(rating) "
-        f"FROM tickets WHERE {TICKET_DAY_SQL} >= ?", (since,))[0]
+        f"SELECT {count_if('closed_at IS NOT NULL')}, {count_if('closed_at IS NOT NULL AND closed_at <= deadline')}, "
+        f"{count_if(f'state IN ({finished})')}, {count_if(f'state IN ({finished}) AND department IS NULL')}, "
+        f"count(rating), {count_if(f'rating >= {SATISFIED_RATING}')}, avg(rating) "
+        f"FROM tickets WHERE {ticket_day(store)} >= ?", (since,))[0]
     return {
         "on_time_rate": on_time / closed if closed else None,
         "on_site_rate": on_site / resolved if resolved else None,
@@ -209,11 +211,12 @@ def repeat_cases(store, now: datetime, days: int = TREND_DAYS) -> dict[str, int]
     """Duplicates flagged or merged, and reporters who called about more than one ticket, in the last `days`."""
     since = beijing_day(_first_trend_day(now, days))
     duplicates, merged = store.query(
-        f"SELECT coalesce(sum(duplicate_of IS NOT NULL), 0), coalesce(sum(state = '{st.MERGED}'), 0) "
-        f"FROM tickets WHERE {TICKET_DAY_SQL} >= ?", (since,))[0]
+        f"SELECT coalesce({count_if('duplicate_of IS NOT NULL')}, 0), "
+        f"coalesce({count_if(f'state = {st.MERGED!r}')}, 0) "
+        f"FROM tickets WHERE {ticket_day(store)} >= ?", (since,))[0]
     repeat_reporters = store.query(
-        f"SELECT count(*) FROM (SELECT reporter_phone FROM tickets WHERE {TICKET_DAY_SQL} >= ? "
-        "AND reporter_phone IS NOT NULL GROUP BY reporter_phone HAVING count(*) > 1)", (since,))[0][0]
+        f"SELECT count(*) FROM (SELECT reporter_phone FROM tickets WHERE {ticket_day(store)} >= ? "
+        "AND reporter_phone IS NOT NULL GROUP BY reporter_phone HAVING count(*) > 1) AS repeats", (since,))[0][0]
     return {"duplicates": duplicates, "merged": merged, "repeat_reporters": repeat_reporters}
 
 
@@ -221,7 +224,7 @@ def intake_by_hour(store, now: datetime, days: int = TREND_DAYS) -> pd.DataFrame
     """Per Beijing hour of the day (0-23): tickets of the last 24 hours, and the mean per day
     over the `days` before them (the usual rhythm to compare with)."""
     recent_start = now - timedelta(hours=RECENT_HOURS)
-    hour = "CAST(strftime('%H', reported_at, '+8 hours') AS INTEGER)"
+    hour = store.dialect.hour("reported_at")
     recent = dict(store.query(f"SELECT {hour}, count(*) FROM incidents WHERE reported_at >= ? GROUP BY 1",
                               (iso(recent_start),)))
     usual = dict(store.query(
@@ -247,7 +250,7 @@ def grid_window(store, now: datetime, days: int = TREND_DAYS) -> pd.DataFrame:
 def open_by_grid(store, now: datetime) -> pd.DataFrame:
     """Open and overdue tickets now per finest grid (index code), through the state index."""
     rows = store.query(
-        f"SELECT grid_code, count(*), sum(deadline < ?) FROM tickets WHERE state IN ({_OPEN_MARKS}) "
+        f"SELECT grid_code, count(*), {count_if('deadline < ?')} FROM tickets WHERE state IN ({_OPEN_MARKS}) "
         "AND grid_code IS NOT NULL GROUP BY grid_code", (iso(now),))
     return pd.DataFrame(rows, columns=["code", "open", "overdue"]).set_index("code")
 
@@ -308,7 +311,7 @@ def mediation_outcomes(store, now: datetime, days: int = TREND_DAYS) -> dict[str
     since = beijing_day(_first_trend_day(now, days))
     rows = store.query(
         f"SELECT CASE WHEN state IN ({_OPEN_MARKS}) THEN 'open' ELSE coalesce(mediation_outcome, 'none') END, "
-        f"count(*) FROM tickets WHERE category = 'dispute' AND {TICKET_DAY_SQL} >= ? GROUP BY 1", (since,))
+        f"count(*) FROM tickets WHERE category = 'dispute' AND {ticket_day(store)} >= ? GROUP BY 1", (since,))
     found = dict(rows)
     return {key: found.get(key, 0) for key in ("mediated", "referred", "failed", "open")}
 
@@ -367,11 +370,12 @@ def _incident_points(store, where: str, params: tuple, order: str = "reported_at
                      with_state: bool = False) -> pd.DataFrame:
     state = "(SELECT state FROM tickets t WHERE t.ticket_id = incidents.ticket_id)" if with_state else "NULL"
     rows = store.query(
-        f"SELECT fid, ticket_id, category, priority, reported_at, grid_code, geom, {state} "
+        f"SELECT fid, ticket_id, category, priority, reported_at, grid_code, {store.dialect.geometry('geom')}, "
+        f"{state} "
         f"FROM incidents WHERE {where} ORDER BY {order}", params)
     frame = pd.DataFrame(rows, columns=["fid", "ticket_id", "category", "priority", "reported_at", "grid_code",
                                         "geom", "state"])
-    points = geopackage.decode(frame.pop("geom").to_numpy())
+    points = store.dialect.decode_geometries(frame.pop("geom").to_numpy())
     placed = ~(shapely.is_missing(points) | shapely.is_empty(points))
     frame["lon"] = np.where(placed, shapely.get_x(points), np.nan)
     frame["lat"] = np.where(placed, shapely.get_y(points), np.nan)
@@ -406,9 +410,8 @@ def _tickets_in_area(store, area, since: str, categories: list[str]) -> dict[str
     if area is None or area.is_empty:
         return {"tickets": 0, "open": 0, "closed": 0}
     west, south, east, north = area.bounds
-    where = (f'reported_at >= ? AND fid IN (SELECT id FROM "{geopackage.rtree_name("incidents")}" '
-             "WHERE maxx >= ? AND minx <= ? AND maxy >= ? AND miny <= ?)")
-    params: list = [since, west, east, south, north]
+    where = f"reported_at >= ? AND {store.dialect.in_box('incidents', 'incidents')}"
+    params: list = [since, west, south, east, north]
     if categories:
         where += f" AND category IN ({', '.join('?' * len(categories))})"
         params += categories

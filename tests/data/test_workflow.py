@@ -15,6 +15,7 @@ from data import migrations
 from data.store import Store
 from data.workflow import IllegalTransition, TicketEngine, UnknownTicket, VersionConflict, WorkflowError
 from data.workflow.clock import ManualClock
+from tests.data.backends import BACKENDS, new_location, new_store
 from tests.data.older_schema import schema_at
 
 START = datetime(2026, 11, 1, 2, 0, tzinfo=timezone.utc)  # 10:00 in Beijing
@@ -26,9 +27,10 @@ INSIDE = {GRID_A1: (112.01, 32.005), GRID_A2: (112.01, 32.015), GRID_B1: (112.03
 PHONE, NAME, ID_NUMBER = "13812345678", "张三丰", "420602199001011234"
 
 
-def make_store(path) -> Store:
-    """A tiny territory: one township, two villages, four grids, their chiefs and two other responders."""
-    store = Store.create(path)
+def make_store(location) -> Store:
+    """A tiny territory: one township, two villages, four grids, their chiefs and two other responders,
+    in a new store at `location` (tests.data.backends)."""
+    store = new_store(str(location))
     rows = [
         (TOWNSHIP, "红旗街道", 1, None, (112.00, 32.00, 112.04, 32.02)),
         (VILLAGE_A, "康隆社区", 2, TOWNSHIP, (112.00, 32.00, 112.02, 32.02)),
@@ -59,9 +61,10 @@ def record(record_id: str, grid: str = GRID_A1, category: str = "hazard", **extr
             "reported_at": "2026-11-01T10:00:00+08:00", "priority": 3, **extra}
 
 
-@pytest.fixture
-def store(tmp_path):
-    with make_store(tmp_path / "city.gpkg") as store:
+@pytest.fixture(params=BACKENDS)
+def store(request, tmp_path):
+    """The tiny territory's store, once on each backend."""
+    with make_store(new_location(request, tmp_path)) as store:
         yield store
 
 
@@ -155,7 +158,7 @@ def test_a_stale_version_is_a_conflict_not_an_overwrite(engine, store):
 
 def test_two_seats_dispatching_at_once_exactly_one_wins(store, tmp_path, clock):
     ticket = new_ticket(TicketEngine(store, clock=clock))
-    seat_stores = [Store.open(store.path), Store.open(store.path)]
+    seat_stores = [Store.open(store.location), Store.open(store.location)]
     barrier = threading.Barrier(2)
     outcomes = {}
 
@@ -240,8 +243,10 @@ def test_personal_data_is_masked_unless_the_role_allows_and_never_logged(engine,
     assert engine.list_tickets()[0]["reporter"]["phone"] == "138****5678"
     assert engine.show(ticket, role="dispatcher")["reporter"] == {"name": NAME, "phone": PHONE,
                                                                   "id_number": ID_NUMBER}
-    logged = store.query("SELECT group_concat(detail) FROM audit_log")[0][0] + str(
-        store.query("SELECT group_concat(coalesce(note, '') || \"by\") FROM ticket_timeline")[0][0])
+    concat = store.dialect.group_concat
+    notes_and_names = concat("coalesce(note, '') || \"by\"")
+    logged = store.query(f"SELECT {concat('detail')} FROM audit_log")[0][0] + str(
+        store.query(f"SELECT {notes_and_names} FROM ticket_timeline")[0][0])
     for secret in (NAME, PHONE, ID_NUMBER):
         assert secret not in logged
 

@@ -166,7 +166,7 @@ def test_repeat_callers_and_places_are_flagged_with_the_phone_masked(engine, sto
 
 
 def test_two_seats_taking_in_the_same_record_at_once_make_one_ticket(store, clock):
-    seats = [Store.open(store.path), Store.open(store.path)]
+    seats = [Store.open(store.location), Store.open(store.location)]
     barrier = threading.Barrier(2)
     results = []
 

@@ -11,6 +11,7 @@ import pytest
 from data.departments import Department, department_name, for_grid, grid_lineage, read_departments
 from data.workflow import TicketEngine, WorkflowError
 from data.workflow.clock import ManualClock
+from tests.data.backends import BACKENDS, new_location
 from tests.data.test_workflow import GRID_A1, START, TOWNSHIP, VILLAGE_A, VILLAGE_B, make_store, new_ticket
 
 # (id, name, area served, usual report-back hours)
@@ -29,9 +30,9 @@ def add_departments(store, rows=DEPARTMENTS) -> None:
          "report_hours": [r[3] for r in rows]}, geometry=[None] * len(rows), crs="EPSG:4326"))
 
 
-@pytest.fixture
-def engine(tmp_path):
-    with make_store(tmp_path / "city.gpkg") as store:
+@pytest.fixture(params=BACKENDS)
+def engine(request, tmp_path):
+    with make_store(new_location(request, tmp_path)) as store:
         yield TicketEngine(store, clock=ManualClock(START))
 
 
