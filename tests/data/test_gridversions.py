@@ -23,8 +23,9 @@ from tests.gis.test_editing import (
 
 
 @pytest.fixture()
-def store_path(tmp_path):
-    path = tmp_path / "city.gpkg"
+def store_path(store_location):
+    """A store with a grid hierarchy and two grid workers, on each backend."""
+    path = store_location
     grids = voronoi_hierarchy()
     with Store.create(path) as store:
         store.write_layer("grids", grids.assign(version=1), mode="replace")
