@@ -43,7 +43,6 @@ class CopyRefused(StoreError):
     nothing was changed."""
 
 
-@dataclass
 class CopyFailed(StoreError):
     """The copy did not match its source once written; it was not kept."""
 
