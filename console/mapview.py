@@ -284,7 +284,7 @@ def _child_location(store: Store) -> tuple[str, dict | None]:
         return str(store.path), None
     url = store._engine.url  # the only copy of the password the console was given
     env = {**os.environ, "PGPASSWORD": url.password} if url.password else None
-    return url.set(drivername="postgresql", password=None).render_as_string(hide_password=False), env
+    return url._replace(drivername="postgresql", password=None).render_as_string(hide_password=False), env
 
 
 class _CoverageWorker(QObject):

@@ -49,7 +49,7 @@ def _named(store: Store) -> str:
     is printed and copied around; the one who runs it gives the password as they gave it)."""
     if store.path is not None:
         return str(store.path)
-    return make_url(store.location).set(password=None).render_as_string(hide_password=False)
+    return make_url(store.location)._replace(password=None).render_as_string(hide_password=False)
 
 
 def examine(store: Store, now: datetime | None = None) -> list[Finding]:

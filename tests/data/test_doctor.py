@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import shutil
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -14,6 +15,7 @@ from data.centre import write_centre
 from data.doctor import CODES, POSITION_STALE, examine
 from data.store import Store
 from data.workflow.clock import iso
+from tests.backends import BACKENDS
 
 NOW = datetime(2026, 7, 1, 8, 0, tzinfo=timezone.utc)
 DEMO = Path(__file__).resolve().parents[2] / "demo" / "small.gpkg"
@@ -24,7 +26,7 @@ def _frame(rows: dict, geometry) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(rows, geometry=geometry, crs=4326)
 
 
-def _complete_store(path: Path) -> Path:
+def _complete_store(path):
     """A small store that lacks nothing: every grid staffed, police seen a minute ago, cameras streaming."""
     cells = [shapely.box(114 + i * 0.01, 30, 114.01 + i * 0.01, 30.01) for i in range(len(LEAVES))]
     with Store.create(path) as store, store.transaction() as tx:
@@ -56,20 +58,29 @@ def complete(tmp_path_factory) -> Path:
     return _complete_store(tmp_path_factory.mktemp("doctor") / "complete.gpkg")
 
 
-@pytest.fixture
-def changed(complete, tmp_path):
-    """A copy of the complete store, changed by SQL statements."""
+@pytest.fixture(params=BACKENDS)
+def changed(request, complete, tmp_path):
+    """A copy of the complete store, changed by SQL statements; on each backend (on PostgreSQL a
+    complete store made again in a new database)."""
+    made = []
 
     def change(*statements: str) -> Store:
-        path = tmp_path / "changed.gpkg"
-        shutil.copy(complete, path)
+        if request.param == "geopackage":
+            path = tmp_path / "changed.gpkg"
+            shutil.copy(complete, path)
+        else:
+            cluster = request.getfixturevalue("pg_cluster")
+            made.append(cluster.new_database())
+            path = _complete_store(cluster.url(made[-1]))
         store = Store.open(path)
         with store.transaction() as tx:
             for statement in statements:
                 tx.execute(statement)
         return store
 
-    return change
+    yield change
+    for name in made:
+        request.getfixturevalue("pg_cluster").drop_database(name)
 
 
 def _codes(findings) -> dict[str, tuple]:
@@ -93,6 +104,13 @@ def test_an_empty_store_cannot_dispatch_and_says_what_to_import_first(tmp_path):
     # The fix names this store, quoted for a shell.
     assert fixes["no_roads"] == f"gridsight roads import FILE.osm.pbf --db '{path}'"
     assert fixes["no_grids"] == f"gridsight grids import FILE --db '{path}'"
+
+
+def test_on_postgresql_the_fixes_name_the_url_without_its_password(pg_url):
+    with Store.create(pg_url.replace("postgres@", "postgres:s3cret@")) as store:
+        fixes = [f.fix for f in examine(store, NOW) if f.fix]
+    assert fixes and all("s3cret" not in fix and "***" not in fix for fix in fixes)
+    assert f"gridsight roads import FILE.osm.pbf --db {shlex.quote(pg_url)}" in fixes
 
 
 @pytest.mark.parametrize("statements, expected", [
