@@ -58,6 +58,7 @@ def dump(store: Store) -> dict[str, list[tuple]]:
               for name in TABLES if name not in _NOT_COPIED}
     for name in LAYERS:
         frame = store.read_layer(name)
-        frame["geometry"] = [None if g is None else shapely.to_wkb(g, hex=True) for g in frame.geometry]
-        tables[name] = [tuple(row) for row in frame.itertuples(index=False)]
+        shapes = [None if g is None else shapely.to_wkb(g, hex=True) for g in frame.geometry]
+        rows = frame.drop(columns="geometry").itertuples(index=False)
+        tables[name] = [(*row, shape) for row, shape in zip(rows, shapes)]
     return tables

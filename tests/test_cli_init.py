@@ -11,8 +11,10 @@ import shapely
 
 from data import gridversions
 from data.centre import read_centre
-from data.store import Store
+from console.commands import init as init_command
+from data.store import Store, StoreError
 from gis.crs import convert
+from tests.backends import dump
 from tests.clirun import run_cli as run
 from tests.test_cli_grids import FIRST_GRID, STRIP, broken, grid_file_frame, grown_first_grid
 
@@ -158,3 +160,37 @@ def test_gcj02_grids_are_stored_in_wgs84(files, tmp_path, capsys):
     # Corner by corner within about 1 m (1e-5 degrees) of the WGS-84 original.
     assert np.abs(shapely.get_coordinates(stored.geometry.values)
                   - shapely.get_coordinates(wgs84.geometry.values)).max() < 1e-5
+
+
+def test_init_builds_into_an_empty_postgresql_database_and_replaces_it_only_when_forced(files, pg_url, capsys):
+    code, stdout, _ = run(capsys, "init", "--out", pg_url, "--grids", files / "grids.geojson",
+                          "--roads", files / "roads.osm", "--name", "江城市指挥中心")
+    assert code == 0
+    assert f"gridsight doctor --db {pg_url}" in stdout
+    with Store.open(pg_url) as store:
+        assert sorted(store.read_layer("grids")["code"]) == sorted(grid_file_frame()["code"])
+        assert store.count("roads") == 7 and read_centre(store).name == "江城市指挥中心"
+        before = dump(store)
+    code, _, err = run(capsys, "init", "--out", pg_url, "--grids", files / "grids.geojson", "--name", "新")
+    assert code == 2 and "already holds a store; use --force" in err
+    code, _, _ = run(capsys, "init", "--out", pg_url, "--grids", files / "broken.geojson", "--force")
+    assert code == 1
+    with Store.open(pg_url) as store:
+        assert dump(store) == before  # refused before anything was written
+    assert run(capsys, "init", "--out", pg_url, "--grids", files / "grids.geojson", "--name", "新", "--force")[0] == 0
+    with Store.open(pg_url) as store:
+        assert read_centre(store).name == "新" and store.count("roads") == 0
+
+
+def test_a_failed_build_on_postgresql_leaves_no_half_built_store(files, pg_url, capsys, monkeypatch):
+    def fail(*_):
+        raise StoreError("the server went away")
+
+    monkeypatch.setattr(init_command, "write_centre", fail)
+    code, _, err = run(capsys, "init", "--out", pg_url, "--grids", files / "grids.geojson")
+    assert code == 2 and "the server went away" in err and "removed" in err
+    with pytest.raises(StoreError, match="not a gridsight store"):
+        Store.open(pg_url)
+    # Nothing of the store is left: a second init builds it from scratch.
+    monkeypatch.undo()
+    assert run(capsys, "init", "--out", pg_url, "--grids", files / "grids.geojson")[0] == 0
