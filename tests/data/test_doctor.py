@@ -15,7 +15,7 @@ from data.centre import write_centre
 from data.doctor import CODES, POSITION_STALE, examine
 from data.store import Store
 from data.workflow.clock import iso
-from tests.backends import BACKENDS
+from tests.data.backends import BACKENDS
 
 NOW = datetime(2026, 7, 1, 8, 0, tzinfo=timezone.utc)
 DEMO = Path(__file__).resolve().parents[2] / "demo" / "small.gpkg"
