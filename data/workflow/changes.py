@@ -2,12 +2,23 @@
 
 Every state change appends a row to ticket_timeline and every change of any kind (a
 warning tier, a rating, a mediation step) appends one to audit_log, both append-only
-with growing rowids. Remembering the highest rowid of each and asking for the rows past
+with growing fids. Remembering the highest fid of each and asking for the rows past
 it reads only the new rows through the primary key, however many million tickets the
-store holds, and works whichever process or seat made the change.
+store holds, and works whichever process or seat made the change. How the reader learns
+that it is time to look (a poll each second, or a PostgreSQL notification) is data.listener's
+business; what it reads is decided here, by the logs' sequence alone.
+
+Fids commit in order only because every gridsight writer queues on the store's writers' lock
+(BEGIN IMMEDIATE on the GeoPackage, the advisory lock on PostgreSQL: data.store): a fid is drawn
+and committed before the next writer draws one. A client that bypasses gridsight on PostgreSQL
+(QGIS editing the tables) takes no lock, and may commit fid 41 after 42 has been read. So every
+fid skipped past is remembered as a gap for GAP_SECONDS and read again until it turns up or
+expires (a rolled-back transaction also leaves a gap that never fills).
 """
 
 from __future__ import annotations
+
+import time
 
 import pandas as pd
 
@@ -21,6 +32,10 @@ TICKET_COLUMNS = ("state", "version", "deadline", "lead_id", "helper_ids", "addr
                   "warning_level", "escalation_level")
 CHANGE_COLUMNS = (*INCIDENT_COLUMNS, *TICKET_COLUMNS, "overdue", "escalated", "open", "new", "lon", "lat")
 _SQL_CHUNK = 500  # ids per IN (...) list, well under SQLite's parameter limit
+# How long a fid skipped past is looked for: far longer than any gridsight transaction (the writers'
+# lock times out after 30 s), long enough for a hand edit in QGIS to be saved.
+GAP_SECONDS = 300.0
+MAX_GAPS = 500  # the oldest are dropped past this (a burst of rolled-back writes)
 
 
 def ticket_flags(frame: pd.DataFrame) -> pd.DataFrame:
@@ -32,30 +47,54 @@ def ticket_flags(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-class TicketChanges:
-    """Polls a store for changed tickets. Not thread-safe: poll from one thread at a time."""
+class _Log:
+    """One append-only log read past its cursor, with the gaps skipped below it (see the module docstring)."""
 
-    def __init__(self, store):
+    def __init__(self, store, table: str, columns: str, clock):
+        self.store, self.table, self.columns, self._clock = store, table, columns, clock
+        self.cursor: int | None = None
+        self.gaps: dict[int, float] = {}  # fid -> when it was first skipped
+
+    def start(self) -> None:
+        self.cursor = self.store.query(f"SELECT coalesce(max(fid), 0) FROM {self.table}")[0][0]
+
+    def read(self) -> list[tuple]:
+        """The rows committed since the last read, in fid order (late ones among them)."""
+        now = self._clock()
+        self.gaps = {fid: at for fid, at in self.gaps.items() if now - at < GAP_SECONDS}
+        late = tuple(self.gaps)
+        extra = f" OR fid IN ({', '.join('?' * len(late))})" if late else ""
+        rows = self.store.query(f"SELECT fid, {self.columns} FROM {self.table} WHERE fid > ?{extra} ORDER BY fid",
+                                (self.cursor, *late))
+        for row in rows:
+            fid = row[0]
+            if fid > self.cursor:
+                self.gaps.update(dict.fromkeys(range(self.cursor + 1, fid), now))
+                self.cursor = fid
+            else:
+                self.gaps.pop(fid, None)
+        if len(self.gaps) > MAX_GAPS:
+            self.gaps = dict(sorted(self.gaps.items())[-MAX_GAPS:])
+        return rows
+
+
+class TicketChanges:
+    """Reads a store for changed tickets. Not thread-safe: poll from one thread at a time."""
+
+    def __init__(self, store, clock=time.monotonic):
         self.store = store
-        self._timeline_cursor: int | None = None
-        self._audit_cursor: int | None = None
+        self._timeline = _Log(store, "ticket_timeline", "ticket_id, state", clock)
+        self._audit = _Log(store, "audit_log", "subject", clock)
 
     def poll(self) -> pd.DataFrame:
         """The tickets changed since the last poll, one row each as now stored (CHANGE_COLUMNS);
         `new` marks tickets received since then. The first poll only notes where the logs end."""
-        if self._timeline_cursor is None:
-            self._timeline_cursor, self._audit_cursor = self.store.query(
-                "SELECT (SELECT coalesce(max(fid), 0) FROM ticket_timeline), "
-                "(SELECT coalesce(max(fid), 0) FROM audit_log)")[0]
+        if self._timeline.cursor is None:
+            self._timeline.start()
+            self._audit.start()
             return _empty()
-        timeline = self.store.query(
-            "SELECT fid, ticket_id, state FROM ticket_timeline WHERE fid > ? ORDER BY fid", (self._timeline_cursor,))
-        audit = self.store.query("SELECT fid, subject FROM audit_log WHERE fid > ? ORDER BY fid",
-                                 (self._audit_cursor,))
-        if timeline:
-            self._timeline_cursor = timeline[-1][0]
-        if audit:
-            self._audit_cursor = audit[-1][0]
+        timeline = self._timeline.read()
+        audit = self._audit.read()
         ids = list(dict.fromkeys([t for _, t, _ in timeline] + [s for _, s in audit if s]))
         if not ids:
             return _empty()

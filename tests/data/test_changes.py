@@ -6,6 +6,7 @@ import pytest
 
 from data.store import Store
 from data.workflow import TicketEngine
+from data.workflow import changes as changes_module
 from data.workflow.changes import CHANGE_COLUMNS, TicketChanges
 from tests.data.test_workflow import GRID_B1, INSIDE, clock, engine, new_ticket, store  # noqa: F401
 
@@ -76,12 +77,14 @@ def test_a_warning_without_a_state_change_is_still_a_change(engine, clock, chang
 
 
 def test_changes_made_by_another_seat_are_seen(engine, store, clock, changes):  # noqa: F811
-    with Store.open(store.path) as other_seat:
+    with Store.open(store.location) as other_seat:
         ticket = new_ticket(TicketEngine(other_seat, clock=clock), "R9")
     assert changes.poll()["ticket_id"].tolist() == [ticket]
 
 
 def test_polling_reads_only_the_new_rows_through_the_primary_key(store):  # noqa: F811
+    if store.path is None:
+        pytest.skip("SQLite's query plan; PostgreSQL reads the same rows by its primary key index")
     for table in ("ticket_timeline", "audit_log"):
         plan = " ".join(str(r[-1]) for r in store.query(
             f"EXPLAIN QUERY PLAN SELECT fid FROM {table} WHERE fid > ? ORDER BY fid", (0,)))
@@ -99,3 +102,36 @@ def test_rows_reads_given_tickets_like_a_poll_and_skips_unknown_ids(engine, chan
     assert rows["new"].tolist() == [True, False]
     assert rows.drop(columns="new").equals(changes.poll().set_index("ticket_id").loc[[second, first]]
                                            .reset_index().drop(columns="new"))
+
+
+def _logged_by_hand(store, fid: int, ticket: str) -> None:
+    """An audit row with its fid given, as a client outside gridsight might commit it."""
+    with store.transaction() as tx:
+        tx.execute("INSERT INTO audit_log (fid, at, actor, action, subject) VALUES (?, '2026-01-01', 'qgis', "
+                   "'edit', ?)", (fid, ticket))
+
+
+def test_a_row_committed_late_below_the_cursor_is_still_read(engine, store, changes):  # noqa: F811
+    """A writer that bypasses the store's lock (QGIS) may commit fid 41 after 42 was read."""
+    first, second = new_ticket(engine, "R1"), new_ticket(engine, "R2")
+    changes.poll()
+    base = store.query("SELECT coalesce(max(fid), 0) FROM audit_log")[0][0] + 1000  # clear of the sequence
+    _logged_by_hand(store, base + 2, first)
+    assert changes.poll()["ticket_id"].tolist() == [first]
+    _logged_by_hand(store, base + 1, second)  # committed after base + 2 was read
+    assert changes.poll()["ticket_id"].tolist() == [second]
+    assert changes.poll().empty  # read once, not again
+
+
+def test_gaps_are_given_up_after_a_while(engine, store):  # noqa: F811
+    now = [0.0]
+    changes = TicketChanges(store, clock=lambda: now[0])
+    ticket = new_ticket(engine, "R1")
+    changes.poll()
+    base = store.query("SELECT coalesce(max(fid), 0) FROM audit_log")[0][0] + 1000
+    _logged_by_hand(store, base + 50, ticket)
+    changes.poll()
+    assert len(changes._audit.gaps) >= 49
+    now[0] = changes_module.GAP_SECONDS + 1
+    _logged_by_hand(store, base + 45, ticket)
+    assert changes.poll().empty and not changes._audit.gaps
