@@ -13,7 +13,8 @@ grids.edit (editor saves, rollbacks),
   grids.import, roads.import, layers.import,
   store.init, layers.export_secrets
   (camera stream passwords)                                                x      x
-users.manage, sign_in.switch                                                      x
+users.manage, sign_in.switch,
+  centre.edit (its name and timezone)                                             x
 
 The centres' seeds split the work this way: dispatchers take calls and run the closed loop,
 supervisors (督办) also run the SLA sweep, leaders watch the big screen and change nothing,
@@ -57,6 +58,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
                                "layers.export_secrets")},
     "users.manage": frozenset({"admin"}),
     "sign_in.switch": frozenset({"admin"}),
+    "centre.edit": frozenset({"admin"}),
 }
 
 MAX_FAILED_SIGNINS = 5

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from data import auth
+
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 
 
@@ -35,6 +37,23 @@ def write_centre(tx, name: str | None, timezone: str = DEFAULT_TIMEZONE) -> Cent
         tx.execute("INSERT INTO centre (key, value) VALUES (?, ?) "
                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
     return Centre(name, timezone)
+
+
+def set_centre(store, session, name: str | None = None, timezone: str | None = None) -> Centre:
+    """Change the centre's name and/or timezone (what is None stays): the admin's setting once the
+    store has users (auth's centre.edit), audited in the same transaction."""
+    if timezone is not None:
+        check_timezone(timezone)  # before anything: bad input changes nothing
+    acting = auth.check(store, session, "centre.edit")
+
+    def change(tx) -> Centre:
+        current = dict(tx.execute("SELECT key, value FROM centre").fetchall())
+        centre = write_centre(tx, name if name is not None else current.get("name"),
+                              timezone or current.get("timezone") or DEFAULT_TIMEZONE)
+        auth.audit(tx, acting, "centre.edit", None, {"name": centre.name, "timezone": centre.timezone})
+        return centre
+
+    return store.run_in_transaction(change)
 
 
 def check_timezone(timezone: str) -> str:

@@ -68,6 +68,7 @@ COMMANDS = {
     "store.init": lambda db, t, f: ["init", "--out", db, "--force", "--grids", f["grids"]],
     "users.manage": lambda db, t, f: ["users", "list", "--db", db],
     "sign_in.switch": lambda db, t, f: ["users", "sign-in", "off", "--db", db],
+    "centre.edit": lambda db, t, f: ["centre", "set", "--db", db, "--name", "新中心"],
 }
 
 
@@ -193,3 +194,17 @@ def test_the_walls_credentials_file_must_be_readable_by_its_owner_alone(capsys, 
     path.write_text("user = lead01\n", encoding="utf-8")
     with pytest.raises(CliError, match="password = SECRET"):
         read_credentials(path)
+
+
+@pytest.mark.parametrize("role", ["leader", "analyst", "admin", None])
+def test_video_watch_needs_a_role_that_may_take_in_tickets(capsys, monkeypatch, db, tmp_path, role):
+    """Its alerts become tickets: refused at once (exit 5, the roles named), before any camera is opened."""
+    path, _ = db
+    argv = ["video", "watch", "--db", path, "--camera", "C1", "--attachments", tmp_path / "alerts", "--seconds", "1"]
+    if role:
+        monkeypatch.setenv("GRIDSIGHT_PASSWORD", PASSWORDS[role])
+        argv += ["--user", PEOPLE[role]]
+    code, out, err = run(capsys, *argv)
+    assert code == NOT_ALLOWED and out == "" and err.count("\n") == 1
+    assert "ticket.intake" in err and "dispatcher or supervisor" in err
+    assert not (tmp_path / "alerts").exists()

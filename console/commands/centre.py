@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import argparse
 
-from console.commands import CliError, open_store, print_json
-from data.centre import Centre, CentreError, check_timezone, read_centre, write_centre
+from console.commands import CliError, add_sign_in_argument, open_store, print_json, signed_in
+from data.centre import Centre, CentreError, check_timezone, read_centre, set_centre
 from data.store import StoreError
 
 
@@ -22,10 +22,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     show = actions.add_parser("show", help="print the centre's name and timezone")
     change = actions.add_parser("set", help="change the centre's name and/or timezone; what is not given stays")
     for sub in (show, change):
-        sub.add_argument("--db", required=True, metavar="FILE.gpkg", help="the gridsight store")
+        sub.add_argument("--db", required=True, metavar="STORE",
+                         help="the gridsight store: FILE.gpkg or postgresql://user@host:port/dbname")
         sub.add_argument("--json", action="store_true", help="print JSON")
     change.add_argument("--name", help="the centre's name, e.g. 江城市社会治理指挥中心")
     change.add_argument("--timezone", metavar="TZ", help="an IANA timezone, e.g. Asia/Shanghai")
+    add_sign_in_argument(change)  # an admin's setting once the store has users
     show.set_defaults(handler=_show)
     change.set_defaults(handler=_set)
 
@@ -46,12 +48,9 @@ def _set(args) -> int:
             check_timezone(args.timezone)
     except CentreError as err:
         raise CliError(str(err)) from None
-    with open_store(args.db) as store:
-        current = read_centre(store)
+    with open_store(args.db) as store, signed_in(store, args) as session:
         try:
-            with store.transaction() as tx:
-                write_centre(tx, args.name.strip() if args.name is not None else current.name,
-                             args.timezone or current.timezone)
+            set_centre(store, session, args.name.strip() if args.name is not None else None, args.timezone)
         except StoreError as err:
             raise CliError(str(err)) from None
         _print(args, read_centre(store))

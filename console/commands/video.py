@@ -13,8 +13,9 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from console.commands import CliError, open_store, print_json
+from console.commands import CliError, add_sign_in_argument, open_store, print_json, signed_in
 from console.i18n import DEFAULT_LANGUAGE, LANGUAGES
+from data import auth, postgis
 from data.streamurls import mask_url
 
 DEFAULT_FOOTAGE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "gridsight" / "footage"
@@ -63,7 +64,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "becomes a ticket through the camera_alert intake channel, at most one per camera and event "
                     "every --cooldown seconds, with the boxed snapshot and a clip around it attached. "
                     "Runs until Ctrl-C (or --seconds).")
-    watch_parser.add_argument("--db", required=True, help="the gridsight store (.gpkg)")
+    watch_parser.add_argument("--db", required=True,
+                              help="the gridsight store: FILE.gpkg or postgresql://user@host:port/dbname")
     watch_parser.add_argument("--camera", action="append", required=True, metavar="CAMERA_ID",
                               help="a camera to watch (repeat for more)")
     watch_parser.add_argument("--watch-area", action="append", default=[], metavar="CAMERA_ID",
@@ -73,7 +75,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     watch_parser.add_argument("--cooldown", default="300", help="seconds between tickets of one camera and event "
                               "(default 300)")
     watch_parser.add_argument("--attachments", type=Path, help="where snapshots and clips go "
-                              "(default: a folder named after the store, next to it)")
+                              "(default: a folder named after the store file, next to it; needed with a "
+                              "postgresql:// store)")
+    add_sign_in_argument(watch_parser)  # its tickets are intake: a dispatcher's or supervisor's
     watch_parser.add_argument("--seconds", help="stop after this long")
     watch_parser.set_defaults(handler=run_watch)
 
@@ -211,9 +215,13 @@ def run_watch(args: argparse.Namespace) -> int:
     rules = AlertRules({camera_id: [] for camera_id in args.watch_area}, _hours(args.after_hours),
                        _positive(args.cooldown, "--cooldown"))
     seconds = _positive(args.seconds, "--seconds") if args.seconds is not None else None
-    db = Path(args.db)
-    attachments = args.attachments or db.with_name(db.stem + "-alerts")
-    with open_store(db) as store:
+    if postgis.is_url(args.db) and args.attachments is None:
+        raise CliError("give --attachments FOLDER: a store on a server has no folder of its own")
+    attachments = args.attachments or Path(args.db).with_name(Path(args.db).stem + "-alerts")
+    with open_store(args.db) as store, signed_in(store, args) as session:
+        db = store.location
+        # Refused at once, not at the first alert: every alert becomes an intake.
+        auth.check(store, session, "ticket.intake")
         registry = CameraRegistry.from_store(store)
         cameras = []
         for camera_id in dict.fromkeys([*args.camera, *args.watch_area]):
@@ -223,7 +231,8 @@ def run_watch(args: argparse.Namespace) -> int:
             if camera.stream(small_tile=True) is None:
                 raise CliError(f"camera {camera_id} has no stream URL")
             cameras.append(camera)
-        tickets = AlertTickets(TicketEngine(store), attachments, rules, registry, seat="video-watch")
+        tickets = AlertTickets(TicketEngine(store, session=session), attachments, rules, registry,
+                               seat="video-watch")
 
         def on_alert(alert) -> None:
             ticket_id = tickets.submit(alert)

@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 
 from data import auth, gridversions
+from data.centre import set_centre
 from data.imports import SPECS, import_layer
 from data.store import Store
 from data.workflow import TicketEngine
@@ -82,6 +83,7 @@ DONE = {
         action="store.init"),
     "users.manage": lambda s, who, t, d: auth.add_user(s, "newbie", "dispatcher", "newbie-pass-1", who, START),
     "sign_in.switch": lambda s, who, t, d: auth.set_sign_in(s, False, who, START),
+    "centre.edit": lambda s, who, t, d: set_centre(s, who, name="新中心"),
 }
 # Actions that only read: refused ones change nothing either way.
 READS = {"ticket.read", "ticket.personal_data", "layers.export_secrets"}
