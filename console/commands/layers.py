@@ -42,7 +42,7 @@ def _add_import(actions, spec: LayerSpec) -> None:
         f"{', GPX' if spec.geometry == 'line' else ''}), check every row against the store and add or update "
         "them by id. A file with a bad row is refused whole (exit 1) unless --skip-bad.")
     parser.add_argument("file")
-    parser.add_argument("--db", required=True, help="the gridsight store (.gpkg)")
+    parser.add_argument("--db", required=True, help="the gridsight store: FILE.gpkg or postgresql://user@host:port/dbname")
     parser.add_argument("--crs", choices=CRS_NAMES, default="wgs84",
                         help="coordinate system of the positions (a crs/坐标系 column wins); default wgs84")
     parser.add_argument("--sheet", help="the Excel sheet (default: the first) or the GIS file's layer")
@@ -63,7 +63,7 @@ def _add_import(actions, spec: LayerSpec) -> None:
 def _add_export(actions, spec: LayerSpec) -> None:
     parser = actions.add_parser("export", help=f"export {spec.command} ({', '.join(EXPORT_SUFFIXES)})",
                                 description="Write the layer to a file its import reads back unchanged.")
-    parser.add_argument("--db", required=True, help="the gridsight store (.gpkg)")
+    parser.add_argument("--db", required=True, help="the gridsight store: FILE.gpkg or postgresql://user@host:port/dbname")
     parser.add_argument("--out", required=True, help=f"the file to write ({', '.join(EXPORT_SUFFIXES)})")
     parser.add_argument("--with-secrets", action="store_true",
                         help="keep the passwords of stream URLs (an analyst or admin, once the store has users)")

@@ -23,7 +23,7 @@ def register(subparsers) -> None:
         "Without --kind, the dispatch policy picks the kinds that suit the category. A store without "
         "roads ranks by straight-line distance at a stated speed per kind, and says so.",
     )
-    parser.add_argument("--db", required=True, help="the gridsight store (.gpkg)")
+    parser.add_argument("--db", required=True, help="the gridsight store: FILE.gpkg or postgresql://user@host:port/dbname")
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--at", nargs=2, metavar=("LON", "LAT"), help="the incident's position")
     where.add_argument("--incident", metavar="TICKET_ID", help="a ticket in the incidents layer")

@@ -10,6 +10,7 @@ from console.commands import CliError, add_sign_in_argument, open_store, print_j
 from console.commands.recommend import load_router
 from data import auth
 from data.coveragemap import keep_coverage
+from data.imports.roads import import_roads
 from data.store import StoreError
 from gis.osmroads import OsmImportError, coverage_problem, read_osm_roads
 
@@ -26,7 +27,7 @@ def register(subparsers) -> None:
         "do not cover the store's grids: another place's extract, or one that serves under half of them.",
     )
     importer.add_argument("file", help="the .osm.pbf or .osm file")
-    importer.add_argument("--db", required=True, help="the gridsight store (.gpkg)")
+    importer.add_argument("--db", required=True, help="the gridsight store: FILE.gpkg or postgresql://user@host:port/dbname")
     importer.add_argument("--replace", action="store_true", help="replace the roads the store already has")
     importer.add_argument("--force", action="store_true",
                           help="import roads that do not cover the store's grids (refused otherwise)")
@@ -35,7 +36,7 @@ def register(subparsers) -> None:
     importer.set_defaults(handler=run_import)
 
     info = actions.add_parser("info", help="build (or load) the road graph and describe it")
-    info.add_argument("--db", required=True, help="the gridsight store (.gpkg)")
+    info.add_argument("--db", required=True, help="the gridsight store: FILE.gpkg or postgresql://user@host:port/dbname")
     info.add_argument("--json", action="store_true", help="print JSON")
     info.set_defaults(handler=run_info)
 
@@ -46,29 +47,27 @@ def run_import(args: argparse.Namespace) -> int:
     except OsmImportError as err:
         raise CliError(str(err)) from None
     with open_store(args.db) as store, signed_in(store, args) as session:
-        acting = auth.check(store, session, "roads.import")
+        auth.check(store, session, "roads.import")  # refused before any other answer; import_roads enforces it
         existing = store.count("roads")
         if existing and not args.replace:
-            raise CliError(f"{args.db} already has {existing} road segments; use --replace to replace them")
+            raise CliError(f"{store.location} already has {existing} road segments; use --replace to replace them")
         problem = coverage_problem(segments, store.read_layer("grids"))
         if problem and not args.force:
             raise CliError(f"roads import refused: {problem}; check the file, or use --force to import it anyway. "
                            "The store was not changed.", exit_code=1)
         try:
-            with store.transaction() as tx:
-                tx.write_layer("roads", segments, mode="replace")
-                auth.audit(tx, acting, "roads.import", "roads", {"file": Path(args.file).name,
-                                                                 "segments": len(segments), "replaced": existing})
+            existing = import_roads(store, segments, Path(args.file).name, session)
         except StoreError as err:
             raise CliError(str(err)) from None
         coverage_kept = keep_coverage(store)
+        shown = store.location
     summary = {"segments": len(segments), "by_class": segments["road_class"].value_counts().to_dict(),
                "replaced": existing, "coverage_kept": coverage_kept}
     if args.json:
         print_json(summary)
     else:
         classes = ", ".join(f"{k} {v}" for k, v in summary["by_class"].items())
-        print(f"imported {len(segments)} road segments ({classes}) into {args.db}")
+        print(f"imported {len(segments)} road segments ({classes}) into {shown}")
         if coverage_kept:
             print("police coverage computed for the console's map")
     return 0

@@ -60,9 +60,11 @@ def import_layer(store: Store, spec: LayerSpec, path: str | os.PathLike, *, crs:
     written = not refused and not dry_run and plan.writes
     coverage_kept = False
     if written:
-        write_plan(store, plan)
-        with store.transaction() as tx:
+        def write(tx) -> None:  # the rows and their audit row commit together or not at all
+            write_plan(tx, plan)
             auth.audit(tx, acting, "layers.import", spec.layer, {"file": os.path.basename(path), **plan.counts()})
+
+        store.run_in_transaction(write)
         if spec.layer in COVERAGE_LAYERS:
             from data.coveragemap import keep_coverage  # the road graph is only needed after a write
 

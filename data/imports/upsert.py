@@ -19,7 +19,7 @@ from data.imports.checks import Checked, Context, Problem
 from data.imports.layers import LayerSpec
 from data.streamurls import keep_stored_password
 from data.schema import LAYERS, STORAGE_SRID
-from data.store import Store
+from data.store import Store, Transaction
 
 # Positions closer than this (degrees, about 1 cm) are the same position.
 SAME_POSITION_DEG = 1e-7
@@ -88,21 +88,20 @@ def plan_upsert(store: Store, spec: LayerSpec, checked: Checked, context: Contex
     return plan
 
 
-def write_plan(store: Store, plan: Plan) -> None:
-    """Apply the plan in one transaction."""
+def write_plan(tx: Transaction, plan: Plan) -> None:
+    """Apply the plan inside `tx` (the caller's, which also holds the import's audit row)."""
     spec = plan.spec
     rows = plan.added + plan.changed
     gone = [row[spec.key] for row in plan.changed] + plan.removed
-    with store.transaction() as tx:
-        for start in range(0, len(gone), _CHUNK):
-            chunk = gone[start:start + _CHUNK]
-            tx.execute(f'DELETE FROM "{spec.layer}" WHERE "{spec.key}" IN ({", ".join("?" * len(chunk))})',
-                       tuple(chunk))
-        if rows:
-            columns = LAYERS[spec.layer].column_names
-            frame = gpd.GeoDataFrame({c: [row[c] for row in rows] for c in columns},
-                                     geometry=[row["geometry"] for row in rows], crs=f"EPSG:{STORAGE_SRID}")
-            tx.write_layer(spec.layer, frame)
+    for start in range(0, len(gone), _CHUNK):
+        chunk = gone[start:start + _CHUNK]
+        tx.execute(f'DELETE FROM "{spec.layer}" WHERE "{spec.key}" IN ({", ".join("?" * len(chunk))})',
+                   tuple(chunk))
+    if rows:
+        columns = LAYERS[spec.layer].column_names
+        frame = gpd.GeoDataFrame({c: [row[c] for row in rows] for c in columns},
+                                 geometry=[row["geometry"] for row in rows], crs=f"EPSG:{STORAGE_SRID}")
+        tx.write_layer(spec.layer, frame)
 
 
 def on_open_tickets(store: Store, spec: LayerSpec) -> set[str]:

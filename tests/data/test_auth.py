@@ -12,6 +12,7 @@ import pytest
 from data import auth, gridversions
 from data.centre import set_centre
 from data.imports import SPECS, import_layer
+from data.imports.roads import import_roads
 from data.store import Store
 from data.workflow import TicketEngine
 from data.workflow.clock import ManualClock
@@ -75,7 +76,7 @@ DONE = {
     "grids.edit": lambda s, who, t, d: gridversions.rollback(s, 1, by="x", why="back", session=who),
     "grids.import": lambda s, who, t, d: gridversions.replace_all(
         s, s.read_layer("grids").drop(columns=["chief_id", "version"]), by="x", why="again", session=who),
-    "roads.import": lambda s, who, t, d: auth.check(s, who, "roads.import"),  # the CLI writes the layer
+    "roads.import": lambda s, who, t, d: import_roads(s, s.read_layer("roads").drop(columns="fid"), "roads.osm", who),
     "layers.export_secrets": lambda s, who, t, d: auth.check(s, who, "layers.export_secrets"),  # the CLI's check
     "layers.import": lambda s, who, t, d: import_layer(s, SPECS["departments"], _departments_file(d), session=who),
     "store.init": lambda s, who, t, d: gridversions.replace_all(
@@ -105,7 +106,7 @@ def test_each_role_may_do_what_the_table_allows_and_nothing_else(signed, tmp_pat
     before = _changes(store)
     if role in auth.PERMISSIONS[action]:
         DONE[action](store, sessions[role], tickets, tmp_path)
-        if action not in READS and action != "roads.import":  # the roads' audit row: test_cli_users
+        if action not in READS:
             newest = store.query("SELECT actor, seat FROM audit_log ORDER BY fid DESC LIMIT 1")[0]
             assert _changes(store) != before
             assert newest == (PEOPLE[role], SEAT)  # the signed-in user and seat, not the caller's "x"/"y"
@@ -117,7 +118,7 @@ def test_each_role_may_do_what_the_table_allows_and_nothing_else(signed, tmp_pat
         assert _changes(store) == before
 
 
-@pytest.mark.parametrize("action", sorted(set(auth.PERMISSIONS) - READS - {"roads.import"}))
+@pytest.mark.parametrize("action", sorted(set(auth.PERMISSIONS) - READS))
 def test_no_change_without_signing_in_once_the_store_has_users(signed, tmp_path, action):
     store, tickets, _ = signed
     before = _changes(store)
