@@ -93,6 +93,17 @@ class _Ticket:
     version: int
 
 
+def _changed_by(tx, ticket: _Ticket) -> str:
+    """Who made the ticket's current version, from its audit rows (", by NAME at SEAT"), so that
+    the seat refused knows whom to ask; empty when no row says (an intake, a direct write)."""
+    for actor, seat, detail in tx.execute(
+            "SELECT actor, seat, detail FROM audit_log WHERE subject = ? ORDER BY fid DESC LIMIT 20",
+            (ticket.ticket_id,)).fetchall():
+        if json.loads(detail or "{}").get("version") == ticket.version:
+            return f", by {actor}" + (f" at {seat}" if seat else "")
+    return ""
+
+
 class TicketEngine:
     """The workflow over one store, for one session (None: the store must need no sign-in).
     `clock` returns the current UTC time (injectable for tests)."""
@@ -290,7 +301,8 @@ class TicketEngine:
         if expected_version is not None and expected_version != ticket.version:
             raise VersionConflict(
                 f"ticket {ticket_id} was changed by someone else: it is now version {ticket.version} "
-                f"({ticket.state}), you acted on version {expected_version}; reload it and try again")
+                f"({ticket.state}){_changed_by(tx, ticket)}, you acted on version "
+                f"{expected_version}; reload it and try again")
         return ticket
 
     def _update(self, tx, ticket: _Ticket, who: _Who, action: str, updates: dict,
