@@ -8,8 +8,9 @@ import geopandas as gpd
 import pytest
 import shapely
 
+from data import auth
 from data.imports import SPECS, import_layer
-from data.store import Store
+from data.store import Store, StoreError
 from tests.data.imports_helpers import file_hash, import_demo, places, store_path, write_csv, write_xlsx
 
 ROSTER = ["工号", "姓名", "人员类型", "所属网格", "手机", "状态", "经度", "纬度"]
@@ -151,3 +152,15 @@ def test_a_surveying_bureaus_shapefile_in_a_cgcs2000_projection_imports(store_pa
         stored = store.read_layer("checkpoints", where="checkpoint_id LIKE 'K9%'").sort_values("checkpoint_id")
     assert stored["kind"].tolist() == ["boundary", "expressway_exit"]
     assert all(a.distance(b) < 1e-7 for a, b in zip(stored.geometry, points))
+
+
+def test_an_import_whose_audit_row_fails_writes_no_row_either(store_path, places, tmp_path, monkeypatch):
+    """The rows and their audit row are one transaction: no change without its record."""
+    def fail(*_args, **_kwargs):
+        raise StoreError("audit_log is full")
+
+    before = file_hash(store_path)
+    monkeypatch.setattr(auth, "audit", fail)
+    with pytest.raises(StoreError, match="audit_log is full"):
+        run(store_path, "responders", write_csv(tmp_path / "roster.csv", ROSTER, roster(places)))
+    assert file_hash(store_path) == before
