@@ -1,6 +1,7 @@
 """The closed-loop ticket workflow on the store: intake, dispatch, state changes, SLA sweep.
 
-Every change is one store transaction (BEGIN IMMEDIATE, so concurrent seats queue):
+Every change is one store transaction (BEGIN IMMEDIATE on the GeoPackage, the writers' advisory
+lock on PostgreSQL, so concurrent seats queue):
 the ticket row, its timeline entry and the audit entry land together or not at all.
 Seats that act on what they saw pass the version they saw; if the ticket changed in
 between, the change is refused with VersionConflict instead of silently overwriting
@@ -318,7 +319,7 @@ class TicketEngine:
         assignments = ", ".join(f'"{name}" = ?' for name in {**updates, "version": version})
         changed = tx.execute(f"UPDATE tickets SET {assignments} WHERE ticket_id = ? AND version = ?",
                              (*updates.values(), version, ticket.ticket_id, ticket.version)).rowcount
-        if changed != 1:  # cannot happen under BEGIN IMMEDIATE; refuse rather than trust it
+        if changed != 1:  # cannot happen while writers queue; refuse rather than trust it
             raise VersionConflict(f"ticket {ticket.ticket_id} changed while being updated; try again")
         if timeline_state:
             tx.insert_rows("ticket_timeline", [{"ticket_id": ticket.ticket_id, "state": timeline_state, "at": at,
