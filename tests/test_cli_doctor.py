@@ -8,19 +8,29 @@ import shutil
 import pytest
 
 from data.store import Store
+from data.storecopy import copy_store
 from tests.clirun import run_cli as run
 from tests.data.test_doctor import DEMO, NOW, _complete_store
 
 
 @pytest.fixture
-def store(tmp_path):
-    return _complete_store(tmp_path / "centre.gpkg")
+def store(store_location):
+    """The complete store, on each backend."""
+    return _complete_store(store_location)
 
 
 def test_the_demo_store_passes_with_warnings_at_most(tmp_path, capsys):
     copy = tmp_path / "demo.gpkg"
     shutil.copy(DEMO, copy)
     code, out, _ = run(capsys, "doctor", "--db", copy, "--json")
+    assert code == 0
+    assert [f["code"] for f in json.loads(out) if f["severity"] == "error"] == []
+
+
+def test_the_demo_store_on_postgresql_passes_too(tmp_path, capsys, pg_url):
+    with Store.open(shutil.copy(DEMO, tmp_path / "demo.gpkg")) as demo:
+        copy_store(demo, pg_url)
+    code, out, _ = run(capsys, "doctor", "--db", pg_url, "--json")
     assert code == 0
     assert [f["code"] for f in json.loads(out) if f["severity"] == "error"] == []
 
