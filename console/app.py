@@ -240,6 +240,7 @@ class ConsoleWindow(QMainWindow):
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.store_check)
         self.store_check.start(store)
         self.map.contextRequested.connect(self._on_map_context)
+        self.desk.watcher.connection.connect(self._on_connection)
         self.desk.watcher.start()
         self._counts = QLabel(objectName="mapCounts")
         self.statusBar().addPermanentWidget(self._counts)
@@ -281,11 +282,34 @@ class ConsoleWindow(QMainWindow):
         return self.tr("Read-only: {role} may watch but not change tickets; that needs {roles}.").format(
             role=role_name(self._dispatcher.session.role), roles=roles)
 
-    def _disable_actions(self) -> None:
+    def _disable_actions(self, reason: str | None = None) -> None:
         """Greyed out with the reason on hover; the workflow would refuse them anyway."""
         for button in self.details.buttons.values():
             button.setEnabled(False)
-            button.setToolTip(self.read_only_reason())
+            button.setToolTip(reason or self.read_only_reason())
+
+    @property
+    def offline(self) -> bool:
+        return self.duty.is_offline
+
+    def offline_reason(self) -> str:
+        return self.tr("Offline: the store's server cannot be reached; reconnecting by itself. "
+                       "What shows is the last known state.")
+
+    def _on_connection(self, online: bool) -> None:
+        """Lost: say so, keep the last known state, grey the actions. Back (and caught up): undo that."""
+        self.duty.show_online(online)
+        if not online:
+            self._disable_actions(self.offline_reason())
+            self.statusBar().showMessage(self.offline_reason())
+            return
+        self.statusBar().showMessage(self.tr("Back online; changes made meanwhile are shown."), MESSAGE_MS)
+        if self.read_only:
+            self._disable_actions()
+            return
+        for button in self.details.buttons.values():
+            button.setEnabled(True)
+            button.setToolTip("")
 
     # -- layout -------------------------------------------------------------------------
 
@@ -439,9 +463,9 @@ class ConsoleWindow(QMainWindow):
         menu = QMenu(self)
         menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         action = menu.addAction(self.tr("New walk-in/phone incident here"), lambda: self.desk.new_incident(lon, lat))
-        if self.read_only:
+        if self.read_only or self.offline:
             action.setEnabled(False)
-            action.setToolTip(self.read_only_reason())
+            action.setToolTip(self.offline_reason() if self.offline else self.read_only_reason())
             menu.setToolTipsVisible(True)
         menu.popup(QCursor.pos())
 

@@ -1,7 +1,8 @@
 """The duty bar at the top of the dispatcher's window: who is on duty where, the shift, the
 time in Beijing, how the queue stands, and the search box.
 
-The counts follow the queue's model, so they change the moment a ticket does.
+The counts follow the queue's model, so they change the moment a ticket does. When the store's
+server is lost, the bar says so first thing, in red, until the seat is back and caught up.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ DAY_SHIFT = (time(8, 0), time(20, 0))
 CLOCK_TICK_MS = 1000
 # Colours of the counts that need attention, matching the queue's (console/incidents.py).
 ATTENTION_COLOURS = {"overdue": "#ff6b6b", "escalated": "#d79bff", "waiting": "#f0c05a"}
+OFFLINE_STYLE = "QLabel { background: #b3261e; color: white; font-weight: bold; padding: 2px 8px; }"
 
 
 def shift_of(moment: datetime) -> str:
@@ -40,6 +42,12 @@ class DutyBar(QToolBar):
         self.shift = QLabel()
         self.time = QLabel(objectName="dutyClock")
         self.counts = QLabel(objectName="dutyCounts")
+        self.offline = QLabel(self.tr("Offline — reconnecting…"), objectName="dutyOffline")
+        self.offline.setStyleSheet(OFFLINE_STYLE)
+        self.offline.setToolTip(self.tr("The store's server cannot be reached. What shows is the last known "
+                                        "state; changes are off until the seat is back and has caught up."))
+        self._offline_action = self.addWidget(self.offline)
+        self._offline_action.setVisible(False)
         for label_ in (self.who, self.shift, self.time, self.counts):
             label_.setContentsMargins(6, 0, 6, 0)
             self.addWidget(label_)
@@ -56,6 +64,14 @@ class DutyBar(QToolBar):
             signal.connect(self.show_counts)
         self.tick()
         self.show_counts()
+
+    def show_online(self, online: bool) -> None:
+        """Say (or stop saying) that the seat has lost the store's server."""
+        self._offline_action.setVisible(not online)
+
+    @property
+    def is_offline(self) -> bool:
+        return self._offline_action.isVisible()
 
     def tick(self) -> None:
         now = self._clock()

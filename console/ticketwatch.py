@@ -1,4 +1,6 @@
-"""Tells the UI which tickets changed in the store, whoever changed them, about once a second."""
+"""Tells the UI which tickets changed in the store, whoever changed them: within a second of their
+commit, and again after the store's server was away (data.listener: notified on PostgreSQL,
+polled on a GeoPackage; what changed is read by the logs' sequence, data.workflow.changes)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import threading
 import pandas as pd
 from PySide6.QtCore import QObject, Signal
 
+from data.listener import backoff, waker_for
 from data.store import Store
 from data.workflow.changes import TicketChanges
 
@@ -17,18 +20,24 @@ DEFAULT_INTERVAL_MS = 1000
 
 
 class TicketWatcher(QObject):
-    """Polls `TicketChanges` on a worker thread; `changed` carries each non-empty batch (a DataFrame
-    of data.workflow.changes.CHANGE_COLUMNS) to the UI thread. Call `stop()` before the owner goes."""
+    """Reads `TicketChanges` on a worker thread whenever the store may have changed; `changed` carries
+    each non-empty batch (a DataFrame of data.workflow.changes.CHANGE_COLUMNS) to the UI thread.
+    On a server store, `connection` says False the moment the server is lost and True once it is
+    back and what was missed has been read (reconnecting by itself, later each time). Call
+    `stop()` before the owner goes."""
 
     changed = Signal(object)
-    failed = Signal(str)  # a poll failed (the store is locked or gone); polling carries on
+    failed = Signal(str)  # a read failed (the store is locked or gone); watching carries on
+    connection = Signal(bool)  # the server store was lost (False) or is back (True)
 
     def __init__(self, store: Store, interval_ms: int = DEFAULT_INTERVAL_MS, parent: QObject | None = None):
         super().__init__(parent)
         self.interval_ms = interval_ms
         self._changes = TicketChanges(store)
+        self._waker = waker_for(store, interval_ms / 1000)
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        self.online = True
 
     def start(self) -> None:
         """Start watching: the first poll only notes where the store's logs end."""
@@ -52,15 +61,36 @@ class TicketWatcher(QObject):
         return self._thread is not None and self._thread.is_alive()
 
     def _run(self) -> None:
-        while True:
-            try:
-                batch: pd.DataFrame | None = self._changes.poll()
-            except Exception as err:  # noqa: BLE001 -- this thread is the last place a failure can be reported
-                log.warning("polling for ticket changes failed: %s", err)
-                batch, message = None, str(err).splitlines()[0] if str(err) else type(err).__name__
-                if not self._stopping.is_set():
+        read_now, waits = True, backoff()
+        try:
+            while not self._stopping.is_set():
+                try:
+                    self._waker.connect()  # LISTEN before reading: what commits meanwhile wakes us again
+                    batch: pd.DataFrame | None = self._changes.poll() if read_now else None
+                    if batch is not None and len(batch) and not self._stopping.is_set():
+                        self.changed.emit(batch)
+                    if not self.online:
+                        self._set_online(True)
+                    waits = backoff()
+                    read_now = self._waker.wait(self._stopping)
+                except Exception as err:  # noqa: BLE001 -- this thread is the last place a failure can be reported
+                    log.warning("reading ticket changes failed: %s", err)
+                    message = str(err).splitlines()[0] if str(err) else type(err).__name__
+                    lost = self._waker.live
+                    self._waker.close()
+                    if self._stopping.is_set():
+                        return
+                    if lost and self.online:
+                        self._set_online(False)
                     self.failed.emit(message)
-            if batch is not None and len(batch) and not self._stopping.is_set():
-                self.changed.emit(batch)
-            if self._stopping.wait(self.interval_ms / 1000):
-                return
+                    read_now = True
+                    if self._stopping.wait(next(waits) if lost else self.interval_ms / 1000):
+                        return
+        finally:
+            self._waker.close()
+
+    def _set_online(self, online: bool) -> None:
+        self.online = online
+        self.connection.emit(online)
+
+

@@ -45,6 +45,7 @@ from console.app import POSITION_TICK_MS, application
 from console.headless import dispose
 from console.labels import label
 from console.mapview import MAP_LAYERS, MapData, MapView, read_map_data
+from console.dutybar import OFFLINE_STYLE
 from console.ticketwatch import TicketWatcher
 from console.wall_widgets import (
     ACCENT,
@@ -296,6 +297,7 @@ class WallWindow(QWidget):
         self._worker.failed.connect(self._on_failed)
         self.watcher = TicketWatcher(store, watch_interval_ms)
         self.watcher.changed.connect(self.apply_changes)
+        self.watcher.connection.connect(self._on_connection)
         self._refresh_timer = QTimer(self, interval=round(refresh_s * 1000))
         self._refresh_timer.timeout.connect(self._worker.request)
         self._position_timer = QTimer(self, interval=POSITION_TICK_MS)
@@ -323,6 +325,11 @@ class WallWindow(QWidget):
         header.addWidget(self.title)
         header.addSpacing(24)
         header.addWidget(self.scene_label, 1)
+        # The store's server lost: the wall keeps the last figures and says so until it is back.
+        self.offline_label = QLabel(self.tr("Offline — reconnecting…"), objectName="wallOffline")
+        self.offline_label.setStyleSheet(OFFLINE_STYLE)
+        self.offline_label.setVisible(False)
+        header.addWidget(self.offline_label)
         header.addWidget(self.time_label)
         self._header = header
 
@@ -479,7 +486,16 @@ class WallWindow(QWidget):
         if self._carousel_on:
             self._carousel.start()
 
+    def _on_connection(self, online: bool) -> None:
+        """Lost: say so over the last figures. Back: the figures are read again (the watcher has
+        already brought the tickets changed meanwhile)."""
+        self.offline_label.setVisible(not online)
+        if online:
+            self._worker.request()
+
     def _on_failed(self, message: str) -> None:
+        if self.offline_label.isVisible():
+            return  # the last figures stay; the header already says why they are not refreshed
         self.scene_label.setText(self.tr("The wall could not be loaded: {error}").format(error=message))
         self.loadFailed.emit(message)
 

@@ -313,6 +313,20 @@ class Store:
                 raise
             raise StoreError(f"cannot read the store {self.location}: {_reason(err)}") from None
 
+    def listener_connection(self):
+        """A psycopg connection of its own for LISTEN (PostgreSQL only; data.listener): outside the
+        pool, in autocommit, with TCP keepalives so that a server gone away is noticed in seconds."""
+        if not self._on_server:
+            raise StoreError("only a PostgreSQL store announces its changes")
+        import psycopg
+
+        url = self._engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        try:
+            return psycopg.connect(url, autocommit=True, connect_timeout=postgis.CONNECT_TIMEOUT_S,
+                                   keepalives=1, keepalives_idle=5, keepalives_interval=2, keepalives_count=2)
+        except psycopg.Error as err:
+            raise StoreError(f"cannot reach the store {self.location}: {str(err).splitlines()[0]}") from None
+
     def close(self) -> None:
         self._engine.dispose()
 

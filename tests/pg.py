@@ -70,12 +70,23 @@ class PgCluster:
     def start(self) -> None:
         self._run("initdb", "-D", self.data, "-A", "trust", "-U", SUPERUSER, "-E", "UTF8",
                   "--locale=C.UTF-8", "--no-sync")
-        self._run("pg_ctl", "-D", self.data, "-l", self.folder / "server.log", "-w", "-t", "30", "-o",
-                  f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 {_SERVER_SETTINGS}",
-                  "start")
+        self._start_server()
         self._start_watchdog()
         self.psql("postgres", f'CREATE DATABASE "{EMPTY_TEMPLATE}"')
         self.psql(EMPTY_TEMPLATE, "CREATE EXTENSION postgis")
+
+    def _start_server(self) -> None:
+        self._run("pg_ctl", "-D", self.data, "-l", self.folder / "server.log", "-w", "-t", "30", "-o",
+                  f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 {_SERVER_SETTINGS}",
+                  "start")
+
+    def kill_server(self) -> None:
+        """Take the server away at once, as a crash or a pulled cable would (its data stays)."""
+        self._run("pg_ctl", "-D", self.data, "-m", "immediate", "-w", "stop")
+
+    def restart_server(self) -> None:
+        """Bring the server back after kill_server, on the same port and data."""
+        self._start_server()
 
     def stop(self) -> None:
         """Stop at once (nothing in the cluster is worth a clean shutdown) and remove its folder."""
@@ -191,3 +202,15 @@ def store_location(request, tmp_path):
     if request.param == "geopackage":
         return str(tmp_path / "city.gpkg")
     return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture
+def own_pg_cluster():
+    """A cluster of the test's own, which it may kill and restart (kill_server, restart_server)
+    without hurting the session's; about 1.5 s."""
+    cluster = PgCluster()
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()

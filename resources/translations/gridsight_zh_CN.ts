@@ -133,6 +133,14 @@
         <translation>只读：{role}可查看但不能更改工单；更改需要{roles}。</translation>
     </message>
     <message>
+        <source>Offline: the store&apos;s server cannot be reached; reconnecting by itself. What shows is the last known state.</source>
+        <translation>离线：无法连接数据库服务器，正在自动重连。当前显示的是最后已知状态。</translation>
+    </message>
+    <message>
+        <source>Back online; changes made meanwhile are shown.</source>
+        <translation>已重新连接，离线期间的变更已显示。</translation>
+    </message>
+    <message>
         <source>Video</source>
         <translation>视频</translation>
     </message>
@@ -241,6 +249,14 @@
     <message>
         <source>Seat {seat} · {officer}</source>
         <translation>席位 {seat} · {officer}</translation>
+    </message>
+    <message>
+        <source>Offline — reconnecting…</source>
+        <translation>离线 — 正在重连…</translation>
+    </message>
+    <message>
+        <source>The store&apos;s server cannot be reached. What shows is the last known state; changes are off until the seat is back and has caught up.</source>
+        <translation>无法连接数据库服务器。当前显示的是最后已知状态；重新连接并补齐变更之前，不能办理操作。</translation>
     </message>
     <message>
         <source>Day shift {start}–{end}</source>
@@ -1843,6 +1859,10 @@
     <message>
         <source>Grid governance situation</source>
         <translation>网格化社会治理态势</translation>
+    </message>
+    <message>
+        <source>Offline — reconnecting…</source>
+        <translation>离线 — 正在重连…</translation>
     </message>
     <message>
         <source>Open</source>

@@ -1,0 +1,116 @@
+"""When to look for changed tickets: a wake-up call for the readers of data.workflow.changes. No Qt.
+
+Two implementations of one small interface (`connect`, `wait`, `close`, `live`):
+
+- `PollingWaker` (the GeoPackage): wakes every interval; a file has no one to tell us.
+- `NotifyWaker` (PostgreSQL): holds a connection of its own that LISTENs on the channel the
+  ticket logs' trigger notifies (data.postgis.CHANGES_CHANNEL), and wakes the moment another
+  seat's change commits. It also wakes every FALLBACK_S, so that a store made without the
+  trigger, or a notification lost with a connection, is read within seconds anyway.
+
+A notification only wakes the reader, who then reads past its cursors by fid: one missed while
+disconnected costs nothing, as the first read after reconnecting catches up. LISTEN comes
+before that read, so nothing committed in between goes unannounced. A lost connection raises
+`ConnectionLost`; the caller says so and calls `connect` again, later each time (`backoff`).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+from data import postgis
+from data.store import Store, StoreError
+
+FALLBACK_S = 5.0  # the longest a notifying store goes unread
+_SLICE_S = 0.2  # how soon a waiting listener notices it is asked to stop
+BACKOFF_S = (0.5, 1.0, 2.0, 4.0, 8.0)  # waits between reconnection attempts, the last repeated
+
+
+class ConnectionLost(StoreError):
+    """The store's server cannot be reached (now); the message says why."""
+
+
+def backoff() -> Iterator[float]:
+    """Seconds to wait before each further attempt to reconnect."""
+    yield from BACKOFF_S
+    while True:
+        yield BACKOFF_S[-1]
+
+
+class PollingWaker:
+    """Wakes every `interval_s`: the GeoPackage's way."""
+
+    live = False  # nothing announces changes; a failed read is not a lost connection
+
+    def __init__(self, interval_s: float):
+        self.interval_s = interval_s
+
+    def connect(self) -> None:
+        pass
+
+    def wait(self, stop: threading.Event) -> bool:
+        """Sleep one interval; False when `stop` was set meanwhile."""
+        return not stop.wait(self.interval_s)
+
+    def close(self) -> None:
+        pass
+
+
+class NotifyWaker:
+    """Wakes when a change is announced on the store's channel (or FALLBACK_S passed)."""
+
+    live = True
+
+    def __init__(self, store: Store, fallback_s: float = FALLBACK_S):
+        self.store = store
+        self.fallback_s = fallback_s
+        self._conn = None
+
+    def connect(self) -> None:
+        """LISTEN on a connection of our own, unless already listening; ConnectionLost if the server is away."""
+        if self._conn is not None:
+            return
+        try:
+            conn = self.store.listener_connection()
+        except StoreError as err:
+            raise ConnectionLost(str(err)) from None
+        try:
+            conn.execute(f"LISTEN {postgis.CHANGES_CHANNEL}")
+        except Exception as err:
+            conn.close()
+            raise ConnectionLost(f"cannot listen for changes: {err}") from None
+        self._conn = conn
+
+    def wait(self, stop: threading.Event) -> bool:
+        """Until a change is announced (True), FALLBACK_S passed (True) or `stop` was set (False).
+        Announcements already queued are taken together: one read covers them all."""
+        import psycopg
+
+        self.connect()
+        deadline = time.monotonic() + self.fallback_s
+        try:
+            while not stop.is_set():
+                if any(True for _ in self._conn.notifies(timeout=_SLICE_S, stop_after=1)):
+                    for _ in self._conn.notifies(timeout=0.0):
+                        pass
+                    return True
+                if time.monotonic() >= deadline:
+                    return True
+            return False
+        except psycopg.Error as err:
+            self.close()
+            raise ConnectionLost(f"lost the store's server: {str(err).splitlines()[0]}") from None
+
+    def close(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            finally:
+                self._conn = None
+
+
+def waker_for(store: Store, interval_s: float) -> PollingWaker | NotifyWaker:
+    """The way to learn about `store`'s changes: notifications on PostgreSQL, polling a GeoPackage."""
+    return NotifyWaker(store) if store.path is None else PollingWaker(interval_s)
