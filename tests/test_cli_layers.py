@@ -11,8 +11,11 @@ import pytest
 from console import cli
 from data.store import Store
 from tests.clirun import run_cli as gridsight
-from tests.data.imports_helpers import (file_hash, import_demo, places, store_path, wgs84_to_gcj02, write_csv,
-                                        write_xlsx)
+from data import postgis, storecopy
+from tests.backends import dump
+from tests.data.backends import BACKENDS
+from tests.data.imports_helpers import (copy_store, file_hash, import_demo, places, store_path, wgs84_to_gcj02,
+                                        write_csv, write_xlsx)
 
 ROSTER = ["工号", "姓名", "人员类型", "所属网格", "手机", "状态", "经度", "纬度"]
 PASSWORD = "Xy/9#?@z"
@@ -21,6 +24,26 @@ PASSWORD = "Xy/9#?@z"
 @pytest.fixture(scope="module")
 def place(places):
     return places[0]
+
+
+@pytest.fixture(params=BACKENDS)
+def db(request, import_demo, tmp_path):  # noqa: F811
+    """A copy of the small demo on each backend: its file, or a server store it was copied into."""
+    path = copy_store(import_demo, tmp_path)
+    if request.param == "geopackage":
+        return path
+    url = request.getfixturevalue("pg_url")
+    with Store.open(path) as demo:
+        storecopy.copy_store(demo, url)
+    return url
+
+
+def content(db) -> object:
+    """What must not change when nothing is written: the file's bytes, or every table's rows on a server."""
+    if not postgis.is_url(db):
+        return file_hash(db)
+    with Store.open(db) as store:
+        return dump(store)
 
 
 def test_the_five_layers_are_commands_with_import_and_export(capsys):
@@ -34,27 +57,27 @@ def test_the_five_layers_are_commands_with_import_and_export(capsys):
     assert "--stream-field" in capsys.readouterr().out
 
 
-def test_a_gbk_roster_imports_and_says_which_columns_it_read(store_path, place, tmp_path, capsys):
+def test_a_gbk_roster_imports_and_says_which_columns_it_read(db, place, tmp_path, capsys):
     code, lon, lat = place
     path = write_csv(tmp_path / "花名册.csv", ROSTER, [["N1", "张三", "专职网格员", code, "13800000001", "在岗", lon, lat]])
-    exit_code, out, err = gridsight(capsys, "responders", "import", path, "--db", store_path)
+    exit_code, out, err = gridsight(capsys, "responders", "import", path, "--db", db)
     assert exit_code == 0
     assert "id <- 工号" in err and "kind <- 人员类型" in err and "positions from 经度 + 纬度" in err
     assert "responders: 1 added, 0 changed, 0 unchanged, 0 removed" in out
-    exit_code, out, _ = gridsight(capsys, "responders", "import", path, "--db", store_path, "--json")
+    exit_code, out, _ = gridsight(capsys, "responders", "import", path, "--db", db, "--json")
     report = json.loads(out)
     assert exit_code == 0 and report["columns"]["grid"] == "所属网格" and report["unchanged"] == 1
 
 
-def test_a_file_with_a_bad_row_is_refused_with_exit_1_and_nothing_written(store_path, place, tmp_path, capsys):
+def test_a_file_with_a_bad_row_is_refused_with_exit_1_and_nothing_written(db, place, tmp_path, capsys):
     code, lon, lat = place
     path = write_csv(tmp_path / "r.csv", ROSTER, [["N1", "张三", "网格员", code, "", "在岗", lon, lat],
                                                   ["N2", "李四", "巡视员", code, "", "在岗", lon, lat]])
-    before = file_hash(store_path)
-    exit_code, out, _ = gridsight(capsys, "responders", "import", path, "--db", store_path)
-    assert exit_code == 1 and file_hash(store_path) == before
+    before = content(db)
+    exit_code, out, _ = gridsight(capsys, "responders", "import", path, "--db", db)
+    assert exit_code == 1 and content(db) == before
     assert "row 3, column 人员类型: unknown kind '巡视员'" in out and "refused: 1 of 2 rows are bad" in out
-    exit_code, out, _ = gridsight(capsys, "responders", "import", path, "--db", store_path, "--skip-bad")
+    exit_code, out, _ = gridsight(capsys, "responders", "import", path, "--db", db, "--skip-bad")
     assert exit_code == 0 and "1 added" in out and "skipped 1 bad rows" in out
 
 
@@ -97,19 +120,19 @@ def test_no_password_reaches_stdout_stderr_or_an_export(store_path, place, tmp_p
         assert store.query("SELECT stream_main FROM cameras WHERE camera_id = '42060200001320000555'") == [(url,)]
 
 
-def test_a_dry_run_says_what_would_change(store_path, place, tmp_path, capsys):
+def test_a_dry_run_says_what_would_change(db, place, tmp_path, capsys):
     code, lon, lat = place
     path = write_csv(tmp_path / "r.csv", ROSTER, [["N1", "张三", "网格员", code, "", "在岗", lon, lat]], "utf-8-sig")
-    before = file_hash(store_path)
-    exit_code, out, _ = gridsight(capsys, "responders", "import", path, "--db", store_path, "--dry-run")
+    before = content(db)
+    exit_code, out, _ = gridsight(capsys, "responders", "import", path, "--db", db, "--dry-run")
     assert exit_code == 0 and "1 added" in out and "dry run, nothing written" in out
-    assert file_hash(store_path) == before
+    assert content(db) == before
 
 
-def test_import_and_export_run_without_qt(store_path, tmp_path):
+def test_import_and_export_run_without_qt(db, tmp_path):
     code = ("import sys; from console.cli import main; "
-            f"rc = main(['departments', 'export', '--db', {str(store_path)!r}, '--out', {str(tmp_path / 'd.csv')!r}]); "
-            f"rc = rc or main(['departments', 'import', {str(tmp_path / 'd.csv')!r}, '--db', {str(store_path)!r}]); "
+            f"rc = main(['departments', 'export', '--db', {str(db)!r}, '--out', {str(tmp_path / 'd.csv')!r}]); "
+            f"rc = rc or main(['departments', 'import', {str(tmp_path / 'd.csv')!r}, '--db', {str(db)!r}]); "
             "assert not [m for m in sys.modules if m.startswith('PySide6')], 'Qt imported'; sys.exit(rc)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
