@@ -37,12 +37,13 @@ def commands(monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
 
 
-def river_city(tmp_path):
-    """A store with two river banks joined by one bridge, two grids and three units."""
+def river_city(tmp_path, location: str | None = None):
+    """A store with two river banks joined by one bridge, two grids and three units (a GeoPackage
+    in tmp_path, or at `location`: a PostgreSQL database's URL)."""
     network = (Network()
                .add((0, 50), (1000, 50)).add((1000, 50), (1800, 50))
                .add((0, -50), (1800, -50)).add((1800, 50), (1800, -50)))
-    path = tmp_path / "river.gpkg"
+    path = location or tmp_path / "river.gpkg"
     north = shapely.Polygon([lonlat(x, y) for x, y in [(-100, 0), (1900, 0), (1900, 200), (-100, 200)]])
     south = shapely.Polygon([lonlat(x, y) for x, y in [(-100, 0), (1900, 0), (1900, -200), (-100, -200)]])
     units = units_frame([
@@ -63,8 +64,8 @@ def river_city(tmp_path):
     return path
 
 
-def test_recommend_json_ranks_by_road_and_notes_unplaced_responders(tmp_path, capsys):
-    db = river_city(tmp_path)
+def test_recommend_json_ranks_by_road_and_notes_unplaced_responders(tmp_path, capsys, store_location):
+    db = river_city(tmp_path, store_location)
     code, out, err = run(capsys, "recommend", "--db", db, "--at", *lonlat(200, 60), "--kind", "any", "--json")
     assert code == 0
     ranked = json.loads(out)
@@ -74,8 +75,8 @@ def test_recommend_json_ranks_by_road_and_notes_unplaced_responders(tmp_path, ca
     assert "1 responder(s) without a position" in err
 
 
-def test_recommend_for_a_ticket_uses_its_category_and_grid(tmp_path, capsys):
-    db = river_city(tmp_path)
+def test_recommend_for_a_ticket_uses_its_category_and_grid(tmp_path, capsys, store_location):
+    db = river_city(tmp_path, store_location)
     code, out, _ = run(capsys, "recommend", "--db", db, "--incident", "T1", "--json", "--routes")
     ranked = json.loads(out)
     assert code == 0 and [r["id"] for r in ranked] == ["north"]  # public order: police only
@@ -118,8 +119,8 @@ def test_isochrone_and_coverage_files(tmp_path, capsys):
     assert code == 0 and band["units"] == 2 and 0.2 < band["uncovered_share"] < 0.9
 
 
-def test_graph_cache_is_used_until_the_roads_change(tmp_path, monkeypatch):
-    db = river_city(tmp_path)
+def test_graph_cache_is_used_until_the_roads_change(tmp_path, monkeypatch, store_location):
+    db = river_city(tmp_path, store_location)
     with Store.open(db) as store:
         built = RoadGraph.from_store(store, tmp_path / "c")
         assert cache_path(db, tmp_path / "c").is_file()
@@ -130,6 +131,19 @@ def test_graph_cache_is_used_until_the_roads_change(tmp_path, monkeypatch):
         monkeypatch.setattr(store, "read_layer", read_layer)
         store.write_layer("roads", Network().add((0, 0), (500, 0)).frame(), mode="replace")
         assert RoadGraph.from_store(store, tmp_path / "c").segment_count == 1
+
+
+def test_two_server_stores_never_share_a_road_graph_cache(tmp_path, pg_url, pg_cluster):
+    other = pg_cluster.url(pg_cluster.new_database())
+    try:
+        with Store.open(river_city(tmp_path, pg_url)) as first, Store.create(other) as second:
+            second.write_layer("roads", Network().add((0, 0), (500, 0)).frame())
+            assert RoadGraph.from_store(first, tmp_path / "c").segment_count == 4
+            assert RoadGraph.from_store(second, tmp_path / "c").segment_count == 1
+            assert cache_path(first.location, tmp_path / "c") != cache_path(second.location, tmp_path / "c")
+            assert len(list((tmp_path / "c").iterdir())) == 2
+    finally:
+        pg_cluster.drop_database(other.rsplit("/", 1)[1])
 
 
 def test_split_at_junctions_cuts_ways_where_they_meet():
