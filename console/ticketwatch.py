@@ -4,17 +4,14 @@ polled on a GeoPackage; what changed is read by the logs' sequence, data.workflo
 
 from __future__ import annotations
 
-import logging
 import threading
 
 import pandas as pd
 from PySide6.QtCore import QObject, Signal
 
-from data.listener import backoff, waker_for
+from data.listener import follow, waker_for
 from data.store import Store
 from data.workflow.changes import TicketChanges
-
-log = logging.getLogger(__name__)
 
 DEFAULT_INTERVAL_MS = 1000
 
@@ -61,36 +58,12 @@ class TicketWatcher(QObject):
         return self._thread is not None and self._thread.is_alive()
 
     def _run(self) -> None:
-        read_now, waits = True, backoff()
-        try:
-            while not self._stopping.is_set():
-                try:
-                    self._waker.connect()  # LISTEN before reading: what commits meanwhile wakes us again
-                    batch: pd.DataFrame | None = self._changes.poll() if read_now else None
-                    if batch is not None and len(batch) and not self._stopping.is_set():
-                        self.changed.emit(batch)
-                    if not self.online:
-                        self._set_online(True)
-                    waits = backoff()
-                    read_now = self._waker.wait(self._stopping)
-                except Exception as err:  # noqa: BLE001 -- this thread is the last place a failure can be reported
-                    log.warning("reading ticket changes failed: %s", err)
-                    message = str(err).splitlines()[0] if str(err) else type(err).__name__
-                    lost = self._waker.live
-                    self._waker.close()
-                    if self._stopping.is_set():
-                        return
-                    if lost and self.online:
-                        self._set_online(False)
-                    self.failed.emit(message)
-                    read_now = True
-                    if self._stopping.wait(next(waits) if lost else self.interval_ms / 1000):
-                        return
-        finally:
-            self._waker.close()
+        follow(self._changes, self._waker, self._stopping, self._emit_batch, self._set_online, self.failed.emit,
+               self.interval_ms / 1000)
+
+    def _emit_batch(self, batch: pd.DataFrame) -> None:
+        self.changed.emit(batch)
 
     def _set_online(self, online: bool) -> None:
         self.online = online
         self.connection.emit(online)
-
-

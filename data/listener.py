@@ -16,12 +16,15 @@ before that read, so nothing committed in between goes unannounced. A lost conne
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from data import postgis
 from data.store import Store, StoreError
+
+log = logging.getLogger(__name__)
 
 FALLBACK_S = 5.0  # the longest a notifying store goes unread
 _SLICE_S = 0.2  # how soon a waiting listener notices it is asked to stop
@@ -114,3 +117,39 @@ class NotifyWaker:
 def waker_for(store: Store, interval_s: float) -> PollingWaker | NotifyWaker:
     """The way to learn about `store`'s changes: notifications on PostgreSQL, polling a GeoPackage."""
     return NotifyWaker(store) if store.path is None else PollingWaker(interval_s)
+
+
+def follow(changes, waker, stop: threading.Event, on_batch: Callable, on_online: Callable[[bool], None],
+           on_failed: Callable[[str], None], interval_s: float) -> None:
+    """Read `changes` (data.workflow.changes.TicketChanges) each time `waker` wakes, until `stop`;
+    hand each non-empty batch to `on_batch`. A live waker's failure is a lost server:
+    `on_online(False)` at once, reconnect with `backoff`, `on_online(True)` once back and caught up.
+    A polled store's failure (a locked file) is only reported, and polling carries on."""
+    read_now, waits, online = True, backoff(), True
+    try:
+        while not stop.is_set():
+            try:
+                waker.connect()  # LISTEN before reading: what commits meanwhile wakes us again
+                batch = changes.poll() if read_now else None
+                if batch is not None and len(batch) and not stop.is_set():
+                    on_batch(batch)
+                if not online:
+                    online = True
+                    on_online(True)
+                waits = backoff()
+                read_now = waker.wait(stop)
+            except Exception as err:  # noqa: BLE001 -- this thread is the last place a failure can be reported
+                log.warning("reading ticket changes failed: %s", err)
+                lost = waker.live
+                waker.close()
+                if stop.is_set():
+                    return
+                if lost and online:
+                    online = False
+                    on_online(False)
+                on_failed(str(err).splitlines()[0] if str(err) else type(err).__name__)
+                read_now = True
+                if stop.wait(next(waits) if lost else interval_s):
+                    return
+    finally:
+        waker.close()
