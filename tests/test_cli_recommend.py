@@ -16,10 +16,10 @@ from tests.gis.roadnets import Unit, lonlat, units_frame
 
 
 @pytest.fixture
-def roadless(tmp_path, monkeypatch):
-    """A store with grids and responders and no roads (a centre that has not imported them yet)."""
+def roadless(tmp_path, monkeypatch, store_location):
+    """A store with grids and responders and no roads (a centre that has not imported them yet), on each backend."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    path = tmp_path / "roadless.gpkg"
+    path = store_location
     units = units_frame([Unit("near", 0, 400), Unit("police", 0, 1500, kind="police", grid="G1"),
                          Unit("own", 0, 450, grid="G1"), Unit("gone", 0, 0)])
     units.loc[3, "geometry"] = None
