@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 
@@ -29,3 +30,23 @@ def test_the_installed_entry_point_runs_without_qt_for_non_ui_commands():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert '"lon"' in result.stdout
+
+
+def _store_options(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()):
+    """(subcommand path, option) of every store option (--db, init's --out) in the command tree."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from _store_options(sub, (*path, name))
+        elif "--db" in action.option_strings or (path == ("init",) and "--out" in action.option_strings):
+            yield path, action
+
+
+def test_every_store_option_takes_a_postgresql_url_as_given():
+    """A URL must reach Store.open as typed: a Path type would fold its // into /."""
+    url = "postgresql://dispatch@10.0.0.5:5432/jiangcheng"
+    found = list(_store_options(cli.build_parser()))
+    assert len(found) > 20
+    for path, action in found:
+        value = action.type(url) if action.type else url
+        assert value == url, f"gridsight {' '.join(path)} {action.option_strings[0]} turns the URL into {value!r}"
