@@ -180,6 +180,10 @@ def test_init_builds_into_an_empty_postgresql_database_and_replaces_it_only_when
     assert run(capsys, "init", "--out", pg_url, "--grids", files / "grids.geojson", "--name", "新", "--force")[0] == 0
     with Store.open(pg_url) as store:
         assert read_centre(store).name == "新" and store.count("roads") == 0
+    # The next steps it prints work on the server store: a grids import is the grid history's second change-set.
+    assert run(capsys, "grids", "import", files / "grids.geojson", "--db", pg_url, "--why", "again")[0] == 0
+    with Store.open(pg_url) as store:
+        assert set(gridversions.history(store)["changeset_id"]) == {1, 2}
 
 
 def test_a_failed_build_on_postgresql_leaves_no_half_built_store(files, pg_url, capsys, monkeypatch):

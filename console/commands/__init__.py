@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from data import auth
+from data import auth, postgis
 from data.store import Store, StoreError
 
 # Exit codes every command shares (docs/cli-tickets.md): 0 ok, 1 refused / problems found,
@@ -38,6 +38,11 @@ def open_store(path, create: bool = False) -> Store:
     """Open a store for a command (a new one if `create` and it does not exist yet), turning
     store problems into a CLI message."""
     try:
+        if create and postgis.is_url(path):
+            try:  # a server database is there either way: it holds a store or gets one
+                return Store.open(path)
+            except StoreError:
+                return Store.create(path)
         if create and not Path(path).exists():
             return Store.create(path)
         return Store.open(path)

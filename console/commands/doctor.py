@@ -19,7 +19,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="List what the store lacks (roads, responders, cameras, streams, fresh positions, ...), "
         "each with the command that fixes it. Exit 0 = no error (warnings and notes allowed), 1 = errors.",
     )
-    parser.add_argument("--db", required=True, metavar="FILE.gpkg", help="store to check")
+    parser.add_argument("--db", required=True, metavar="STORE",
+                        help="store to check: FILE.gpkg or postgresql://user@host:port/dbname")
     parser.add_argument("--now", metavar="TIME", help="judge positions at this ISO 8601 time (default: now)")
     parser.add_argument("--json", action="store_true", help="print the findings as a JSON list")
     parser.set_defaults(handler=run_doctor)

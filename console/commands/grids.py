@@ -63,7 +63,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--remap or --orphans keep, leave the store as it was (exit 1).",
     )
     _add_input_arguments(import_parser)
-    import_parser.add_argument("--db", required=True, metavar="FILE.gpkg", help="store (created if missing)")
+    import_parser.add_argument("--db", required=True, metavar="STORE",
+                               help="store (created if missing): FILE.gpkg or postgresql://user@host:port/dbname")
     import_parser.add_argument(
         "--fix", action="store_true", help="repair invalid shapes, slivers and small gaps first, and report them"
     )
@@ -125,7 +126,7 @@ def _add_store_action(actions: argparse._SubParsersAction, name: str, handler, s
                       **texts: str) -> argparse.ArgumentParser:
     """An action on a store: its parser (`texts`: help, description) with the required --db option."""
     parser = actions.add_parser(name, **texts)
-    parser.add_argument("--db", required=True, metavar="FILE.gpkg", help=store_help)
+    parser.add_argument("--db", required=True, metavar="STORE", help=store_help)
     add_sign_in_argument(parser)
     parser.set_defaults(handler=handler)
     return parser
