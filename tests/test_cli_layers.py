@@ -12,7 +12,7 @@ from console import cli
 from data.store import Store
 from tests.clirun import run_cli as gridsight
 from data import postgis, storecopy
-from tests.backends import dump
+from tests.backends import dump, server_template
 from tests.data.backends import BACKENDS
 from tests.data.imports_helpers import (copy_store, file_hash, import_demo, places, store_path, wgs84_to_gcj02,
                                         write_csv, write_xlsx)
@@ -26,16 +26,26 @@ def place(places):
     return places[0]
 
 
+@pytest.fixture(scope="module")
+def demo_server(pg_cluster, import_demo, tmp_path_factory):  # noqa: F811
+    """The small demo copied onto the server once, for tests to clone."""
+    def fill(url: str) -> None:
+        with Store.open(copy_store(import_demo, tmp_path_factory.mktemp("demo"))) as demo:
+            storecopy.copy_store(demo, url)
+
+    with server_template(pg_cluster, fill) as name:
+        yield name
+
+
 @pytest.fixture(params=BACKENDS)
 def db(request, import_demo, tmp_path):  # noqa: F811
-    """A copy of the small demo on each backend: its file, or a server store it was copied into."""
-    path = copy_store(import_demo, tmp_path)
+    """A copy of the small demo on each backend: its file, or a clone of the demo on the server."""
     if request.param == "geopackage":
-        return path
-    url = request.getfixturevalue("pg_url")
-    with Store.open(path) as demo:
-        storecopy.copy_store(demo, url)
-    return url
+        return copy_store(import_demo, tmp_path)
+    cluster = request.getfixturevalue("pg_cluster")
+    name = cluster.new_database(template=request.getfixturevalue("demo_server"))
+    request.addfinalizer(lambda: cluster.drop_database(name))
+    return cluster.url(name)
 
 
 def content(db) -> object:

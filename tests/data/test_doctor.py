@@ -15,6 +15,7 @@ from data.centre import write_centre
 from data.doctor import CODES, POSITION_STALE, examine
 from data.store import Store
 from data.workflow.clock import iso
+from tests.backends import server_template
 from tests.data.backends import BACKENDS
 
 NOW = datetime(2026, 7, 1, 8, 0, tzinfo=timezone.utc)
@@ -58,10 +59,17 @@ def complete(tmp_path_factory) -> Path:
     return _complete_store(tmp_path_factory.mktemp("doctor") / "complete.gpkg")
 
 
+@pytest.fixture(scope="module")
+def complete_server(pg_cluster):
+    """The complete store on the server, for tests to clone."""
+    with server_template(pg_cluster, _complete_store) as name:
+        yield name
+
+
 @pytest.fixture(params=BACKENDS)
 def changed(request, complete, tmp_path):
     """A copy of the complete store, changed by SQL statements; on each backend (on PostgreSQL a
-    complete store made again in a new database)."""
+    clone of the complete store in a new database)."""
     made = []
 
     def change(*statements: str) -> Store:
@@ -70,8 +78,8 @@ def changed(request, complete, tmp_path):
             shutil.copy(complete, path)
         else:
             cluster = request.getfixturevalue("pg_cluster")
-            made.append(cluster.new_database())
-            path = _complete_store(cluster.url(made[-1]))
+            made.append(cluster.new_database(template=request.getfixturevalue("complete_server")))
+            path = cluster.url(made[-1])
         store = Store.open(path)
         with store.transaction() as tx:
             for statement in statements:
