@@ -11,10 +11,11 @@ import shapely
 
 from data.demo.build import build_demo_city
 from data.store import Store
+from data.storecopy import copy_store
 from data.workflow import kpis
 from data.workflow.clock import ManualClock, iso, parse_iso
 from data.workflow.states import FINISHED
-from tests.data.backends import BACKENDS, copy_store, full_scans, server_store
+from tests.data.backends import BACKENDS, full_scans, server_store
 
 SEED = 7
 
@@ -28,15 +29,16 @@ def demo_city(tmp_path_factory):
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def store(request, demo_city):
-    """The demo city as it is built (a GeoPackage), then copied onto PostgreSQL."""
+    """The demo city as it is built (a GeoPackage), then copied onto PostgreSQL (store copy)."""
     if request.param == "geopackage":
         with Store.open(demo_city) as store:
             yield store
         return
-    with server_store(request.getfixturevalue("pg_cluster")) as url, Store.open(url) as store:
+    with server_store(request.getfixturevalue("pg_cluster")) as url:
         with Store.open(demo_city) as demo:
-            copy_store(demo, store)
-        yield store
+            copy_store(demo, url)
+        with Store.open(url) as store:
+            yield store
 
 
 @pytest.fixture(scope="module")
