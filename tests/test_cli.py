@@ -50,3 +50,8 @@ def test_every_store_option_takes_a_postgresql_url_as_given():
     for path, action in found:
         value = action.type(url) if action.type else url
         assert value == url, f"gridsight {' '.join(path)} {action.option_strings[0]} turns the URL into {value!r}"
+
+
+def test_the_demo_is_built_as_a_file_only_and_says_how_to_put_it_on_a_server(capsys):
+    assert cli.main(["demo", "build", "--out", "postgresql://dispatch@10.0.0.5/demo"]) == 2
+    assert "gridsight store copy" in capsys.readouterr().err

@@ -19,7 +19,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "build",
         help="build the demo city into a new GeoPackage store",
         description="Build a synthetic city (roads, grids, responders, cameras, a year of tickets); "
-                    "the same scale and seed always give the same city.",
+                    "the same scale and seed always give the same city. It is built as a GeoPackage file "
+                    "only: to try it on PostgreSQL, `gridsight store copy --from FILE.gpkg --to postgresql://...`.",
     )
     build_parser.add_argument("--scale", choices=list(SCALES), default="small",
                               help="small: a few thousand roads, 2,000 tickets (seconds); "
@@ -36,7 +37,7 @@ def run_build(args: argparse.Namespace) -> int:
     seed = _parse_seed(args.seed)
     out = Path(args.out)
     if out.suffix.lower() != ".gpkg":
-        raise CliError(f"--out {out} must be a .gpkg file")
+        raise CliError(f"--out {out} must be a .gpkg file (then `gridsight store copy` puts it on a server)")
     if out.exists() and not args.force:
         raise CliError(f"{out} already exists; use --force to replace it")
     started = time.perf_counter()
