@@ -68,3 +68,11 @@ def test_positions_are_judged_at_now(store, capsys):
 def test_bad_input_is_one_line(store, capsys, args, message):
     code, _, err = run(capsys, "doctor", "--db", store, *args)
     assert code == 2 and message in err and len(err.splitlines()) == 1
+
+
+def test_a_server_store_is_named_without_its_password(capsys, pg_url):
+    _complete_store(pg_url)
+    code, out, err = run(capsys, "doctor", "--db", pg_url.replace("postgres@", "postgres:s3cret@"),
+                         "--now", "2026-07-01T08:00:00Z")
+    assert code == 0 and "s3cret" not in out + err
+    assert out == f"{pg_url.replace('postgres@', 'postgres:***@')}: nothing missing\n"

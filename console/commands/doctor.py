@@ -30,6 +30,7 @@ def run_doctor(args: argparse.Namespace) -> int:
     now = _parse_now(args.now) if args.now else None
     with open_store(args.db) as store:
         findings = examine(store, now)
+        shown = store.location  # a URL's password masked
     if args.json:
         print_json([finding.as_dict() for finding in findings])
     else:
@@ -37,7 +38,7 @@ def run_doctor(args: argparse.Namespace) -> int:
             print(f"{finding.severity:<7} [{finding.code}] {finding.message}"
                   + (f"  — fix: {finding.fix}" if finding.fix else ""))
         if not findings:
-            print(f"{args.db}: nothing missing")
+            print(f"{shown}: nothing missing")
     return 1 if any(finding.severity == "error" for finding in findings) else 0
 
 

@@ -232,11 +232,12 @@ def run_import(args: argparse.Namespace) -> int:
             raise CliError(str(err)) from None
         moved = gridversions.moved_rows(store, changeset)
         coverage_kept = keep_coverage(store)
+        shown = store.location  # a URL's password masked
     report.update(imported=True, changeset=changeset, moved={what: len(rows) for what, rows in moved.items()})
     _print_import(args, report, problems)
     if not args.json:
         fixes = f" after {len(changes)} fixes" if changes else ""
-        print(f"imported {len(grids)} grids into {args.db}{fixes} as change-set {changeset}")
+        print(f"imported {len(grids)} grids into {shown}{fixes} as change-set {changeset}")
         if coverage_kept:
             print("police coverage computed for the console's map")
     return 0

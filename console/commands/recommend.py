@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
         if args.incident is not None:
             incidents = store.read_layer("incidents", where="ticket_id = ?", params=(args.incident,))
             if incidents.empty:
-                raise CliError(f"no incident with ticket id {args.incident!r} in {args.db}")
+                raise CliError(f"no incident with ticket id {args.incident!r} in {store.location}")
             incident = incidents.iloc[0]
             if incident.geometry is None or incident.geometry.is_empty:
                 raise CliError(f"incident {args.incident!r} has no position")
@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
             lon, lat = float(wlon), float(wlat)
             category, grid = args.category, grid_at(store, lon, lat)
         if store.count("responders") == 0:
-            raise CliError(f"{args.db} has no responders")
+            raise CliError(f"{store.location} has no responders")
         router = load_router(store, straight_line=True)
 
     kinds = RESPONDER_KINDS if args.kind == "any" else (args.kind,) if args.kind else None
