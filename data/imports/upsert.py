@@ -12,7 +12,6 @@ import math
 from dataclasses import dataclass, field
 
 import geopandas as gpd
-import numpy as np
 import shapely
 
 from data.imports.checks import Checked, Context, Problem
