@@ -226,11 +226,19 @@ def create_ticket_fact_triggers(conn: Connection) -> None:
     )
 
 
+# Each ticket's Beijing day, kept in a column computed on write. An index on the expression, as the
+# GeoPackage has, serves a range of days, but the planner still calls gridsight_day for every row it
+# groups (about 20 us a call: 4 s for 300,000 tickets where reading the column takes 0.1 s).
+TICKET_DAY_COLUMN = "reported_day"
+
+
 def create_ticket_stats_indexes(conn: Connection) -> None:
-    """data.schema.TICKET_STATS_INDEXES, the day key spelled as PostgresDialect.day spells it."""
-    day = f"({dialect.POSTGRES.day('reported_at')})"
+    """data.schema.TICKET_STATS_INDEXES, the day key being TICKET_DAY_COLUMN (data.workflow.stats)."""
+    conn.exec_driver_sql(
+        f'ALTER TABLE tickets ADD COLUMN {TICKET_DAY_COLUMN} text COLLATE "C" '
+        f"GENERATED ALWAYS AS ({dialect.POSTGRES.day('reported_at')}) STORED")
     for name, columns in TICKET_STATS_INDEXES.items():
-        conn.exec_driver_sql(f'CREATE INDEX "{name}" ON tickets ({columns.replace(TICKET_DAY_SQL, day)})')
+        conn.exec_driver_sql(f'CREATE INDEX "{name}" ON tickets ({columns.replace(TICKET_DAY_SQL, TICKET_DAY_COLUMN)})')
 
 
 def write_features(conn: Connection, layer: Layer, geoms, values: list[tuple], replace: bool) -> None:

@@ -277,7 +277,7 @@ AUDIT_LOG = Table(
 # The Beijing calendar day of a ticket, as the centres count days (times are stored in UTC), in
 # SQLite's spelling: the GeoPackage's released migrations built the day index on it. Queries spell
 # the day with the store's dialect (data.workflow.stats.ticket_day), which gives this same text on
-# SQLite; data.postgis builds the PostgreSQL index on the PostgreSQL spelling.
+# SQLite; on PostgreSQL the day is a column of its own (data.postgis TICKET_DAY_COLUMN).
 TICKET_DAY_SQL = "date(reported_at, '+8 hours')"
 # What ticket statistics measure per group; each grouping key leads one covering index.
 _TICKET_MEASURES = "state, closed_at, deadline, rating, reported_at"

@@ -4,14 +4,16 @@ One grouped SQL query over the tickets table, which carries copies of its incide
 channel, category, grid and time (data.schema TICKET_FACT_TRIGGERS): each grouping key
 leads a covering index holding every measured column, so SQLite reads that index in
 order and never the table, and Python only sees one row per group. A million tickets
-take well under a second. On PostgreSQL the day index is built on the dialect's spelling of the
-day (data.postgis), which the day grouping and bound below use too.
+take well under a second. On PostgreSQL the day is a column of its own (data.postgis), which
+the day grouping and bound below read there.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from data import postgis
+from data.dialect import POSTGRES
 from data.workflow import states as st
 from data.workflow.clock import BEIJING, iso
 
@@ -26,8 +28,9 @@ def count_if(condition: str) -> str:
 
 
 def ticket_day(store) -> str:
-    """A ticket's Beijing day, spelled as the store's day index is (data.schema TICKET_STATS_INDEXES)."""
-    return store.dialect.day("reported_at")
+    """A ticket's Beijing day as the store's day index holds it: the expression of the GeoPackage's
+    (data.schema TICKET_STATS_INDEXES), PostgreSQL's column (data.postgis TICKET_DAY_COLUMN)."""
+    return postgis.TICKET_DAY_COLUMN if store.dialect is POSTGRES else store.dialect.day("reported_at")
 
 
 class StatsError(ValueError):
