@@ -55,7 +55,13 @@ class IllegalTransition(WorkflowError):
 
 
 class VersionConflict(WorkflowError):
-    pass
+    """The ticket changed since the version acted on; `by` and `seat` made its current version
+    (None when its audit does not say), for a seat to tell its user whom to ask."""
+
+    def __init__(self, message: str, by: str | None = None, seat: str | None = None):
+        super().__init__(message)
+        self.by = by
+        self.seat = seat
 
 
 @dataclass
@@ -94,15 +100,16 @@ class _Ticket:
     version: int
 
 
-def _changed_by(tx, ticket: _Ticket) -> str:
-    """Who made the ticket's current version, from its audit rows (", by NAME at SEAT"), so that
-    the seat refused knows whom to ask; empty when no row says (an intake, a direct write)."""
-    for actor, seat, detail in tx.execute(
-            "SELECT actor, seat, detail FROM audit_log WHERE subject = ? ORDER BY fid DESC LIMIT 20",
+def _changed_by(tx, ticket: _Ticket) -> tuple[str | None, str | None]:
+    """Who made the ticket's current version and at which seat, from its audit rows; (None, None)
+    when no row says (an intake, a direct write)."""
+    for actor, detail in tx.execute(
+            "SELECT actor, detail FROM audit_log WHERE subject = ? ORDER BY fid DESC LIMIT 20",
             (ticket.ticket_id,)).fetchall():
-        if json.loads(detail or "{}").get("version") == ticket.version:
-            return f", by {actor}" + (f" at {seat}" if seat else "")
-    return ""
+        change = json.loads(detail or "{}")
+        if change.get("version") == ticket.version:
+            return actor, change.get("seat")
+    return None, None
 
 
 class TicketEngine:
@@ -300,10 +307,12 @@ class TicketEngine:
             raise UnknownTicket(f"no ticket {ticket_id}")
         ticket = _Ticket(ticket_id, row[0], row[1])
         if expected_version is not None and expected_version != ticket.version:
+            by, seat = _changed_by(tx, ticket)
+            named = (f", by {by}" + (f" at {seat}" if seat else "")) if by else ""
             raise VersionConflict(
                 f"ticket {ticket_id} was changed by someone else: it is now version {ticket.version} "
-                f"({ticket.state}){_changed_by(tx, ticket)}, you acted on version "
-                f"{expected_version}; reload it and try again")
+                f"({ticket.state}){named}, you acted on version {expected_version}; reload it and try again",
+                by, seat)
         return ticket
 
     def _update(self, tx, ticket: _Ticket, who: _Who, action: str, updates: dict,

@@ -35,7 +35,7 @@ SEAT = textwrap.dedent("""
             outcome = {"version": engine.dispatch(ticket, lead, actor=f"op{number}", seat=f"seat{number}",
                                                   expected_version=version)}
         except VersionConflict as err:
-            outcome = {"conflict": str(err)}
+            outcome = {"conflict": str(err), "by": err.by, "seat": err.seat}
         print(json.dumps(outcome), flush=True)
 """)
 
@@ -68,6 +68,7 @@ def test_two_seat_processes_dispatching_one_version_one_wins_the_other_is_told_w
     assert len(winners) == 1, outcomes
     winner, loser = winners[0], 1 - winners[0]
     assert f"it is now version 3 (dispatched), by op{winner} at seat{winner}" in outcomes[loser]["conflict"]
+    assert (outcomes[loser]["by"], outcomes[loser]["seat"]) == (f"op{winner}", f"seat{winner}")
     with Store.open(location) as store:
         shown = TicketEngine(store).show(ticket)
         assert shown["version"] == 3 and shown["assignees"]["lead"] == ("C1001", "P1")[winner]
