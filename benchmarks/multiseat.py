@@ -42,8 +42,10 @@ NEXT = {"dispatched": "accepted", "accepted": "on_site", "on_site": "resolved"}
 
 
 def seat(number: int, location: str, seconds: float, think: float, points: list, responders: list,
-         out: str) -> None:
-    """One seat: act until `seconds` have passed, follow the feed, write what happened to `out` (JSON)."""
+         out: str, together) -> None:
+    """One seat: act for `seconds`, follow the feed, write what happened to `out` (JSON). Seats start
+    acting together once every feed is following (`together`, a barrier), and stop following only
+    once every seat has stopped acting and the feeds had SETTLE_S to show the last changes."""
     from data.listener import follow, waker_for
     from data.store import Store, StoreError
     from data.workflow import TicketEngine
@@ -70,6 +72,7 @@ def seat(number: int, location: str, seconds: float, think: float, points: list,
             lambda message: errors.append(f"feed: {message}"), 1.0))
         feed.start()
         time.sleep(1.0)  # the feed has noted where the logs end
+        together.wait()
         seat_name = f"seat-{number}"
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
@@ -111,6 +114,7 @@ def seat(number: int, location: str, seconds: float, think: float, points: list,
                 counts["refused"] += 1
             except StoreError as err:  # what a dispatcher would be shown: must not happen
                 errors.append(str(err))
+        together.wait()
         time.sleep(SETTLE_S)
         stop.set()
         feed.join()
@@ -130,7 +134,9 @@ def run(location: str, seats: int, seconds: float, think: float) -> dict:
     context = multiprocessing.get_context("spawn")
     with tempfile.TemporaryDirectory() as folder:
         outs = [str(Path(folder) / f"seat{n}.json") for n in range(seats)]
-        processes = [context.Process(target=seat, args=(n, location, seconds, think, points, responders, out))
+        together = context.Barrier(seats, timeout=seconds + 300)
+        processes = [context.Process(target=seat, args=(n, location, seconds, think, points, responders, out,
+                                                         together))
                      for n, out in enumerate(outs)]
         for process in processes:
             process.start()
@@ -202,7 +208,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=300.0, help="how long the seats act (default 300)")
     parser.add_argument("--seats", type=int, default=12, help="seats on PostgreSQL (default 12)")
     parser.add_argument("--file-seats", default="1,2,4", help="seat counts tried on the GeoPackage (default 1,2,4)")
-    parser.add_argument("--think", type=float, default=0.5, help="a seat's mean pause between actions, s")
+    parser.add_argument("--think", type=float, default=1.0,
+                        help="a seat's mean pause between actions, s (default 1: far busier than a real shift)")
     parser.add_argument("--skip-server", action="store_true", help="only the GeoPackage")
     parser.add_argument("--skip-file", action="store_true", help="only PostgreSQL")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
