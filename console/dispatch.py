@@ -41,7 +41,6 @@ class Dispatcher:
     (whose role the workflow enforces), or `actor` on a store with sign-in off."""
 
     def __init__(self, store, actor: str, seat: str, session: auth.Session | None = None):
-        self._store = store
         self._engine = TicketEngine(store, session=session)
         self.session = session
         self.actor = actor if session is None or session.sign_in_off else session.username
@@ -56,18 +55,9 @@ class Dispatcher:
         try:
             return method(*args, actor=self.actor, seat=self.seat, **kwargs)
         except VersionConflict as err:
-            raise self._conflict(args[0], err) from None
+            raise TicketConflict(str(err), err.by, err.seat) from None
         except (WorkflowError, auth.AuthError) as err:
             raise DispatchRefused(str(err)) from None
-
-    def _conflict(self, ticket_id: str, err: VersionConflict) -> TicketConflict:
-        """The conflict, naming who won it: the last change of the ticket in the audit log."""
-        last = self._store.query("SELECT actor, seat FROM audit_log WHERE subject = ? ORDER BY fid DESC LIMIT 1",
-                                 (ticket_id,))
-        if not last:
-            return TicketConflict(str(err))
-        by, seat = last[0]
-        return TicketConflict(f"{err}; changed by {by}" + (f" at {seat}" if seat else ""), by, seat)
 
     def assign(self, ticket_id: str, lead: str, expected_version: int | None, helpers: tuple[str, ...] = ()) -> int:
         """Send the ticket to `lead` (and `helpers`); returns the ticket's new version. `expected_version`

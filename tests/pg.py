@@ -42,7 +42,7 @@ class PgClusterError(RuntimeError):
 class PgCluster:
     """One PostgreSQL cluster in a temporary folder, owned by the `postgres` user when run as root."""
 
-    def __init__(self) -> None:
+    def __init__(self, durable: bool = False) -> None:
         for tool in ("initdb", "pg_ctl", "postgres"):
             if not (PG_BIN / tool).is_file():
                 raise PgClusterError(f"PostgreSQL 15 not found ({PG_BIN / tool} missing): "
@@ -51,6 +51,8 @@ class PgCluster:
             raise PgClusterError(f"PostGIS not found ({POSTGIS_CONTROL} missing): "
                                  "run `bash scripts/install.sh` (apt postgresql-15-postgis-3)")
         self._as_root = os.geteuid() == 0
+        # Durable: a commit survives the server being killed (synchronous_commit); the OS is not.
+        self._settings = _SERVER_SETTINGS + (" -c synchronous_commit=on" if durable else "")
         # Not under pytest's tmp_path: its folders are private to root, and the server runs as postgres.
         self.folder = Path(tempfile.mkdtemp(prefix="gridsight-pg-"))
         self.data = self.folder / "data"
@@ -77,7 +79,7 @@ class PgCluster:
 
     def _start_server(self) -> None:
         self._run("pg_ctl", "-D", self.data, "-l", self.folder / "server.log", "-w", "-t", "30", "-o",
-                  f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 {_SERVER_SETTINGS}",
+                  f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 {self._settings}",
                   "start")
 
     def kill_server(self) -> None:
@@ -207,8 +209,8 @@ def store_location(request, tmp_path):
 @pytest.fixture
 def own_pg_cluster():
     """A cluster of the test's own, which it may kill and restart (kill_server, restart_server)
-    without hurting the session's; about 1.5 s."""
-    cluster = PgCluster()
+    without hurting the session's, and where a commit survives the kill; about 1.5 s."""
+    cluster = PgCluster(durable=True)
     try:
         cluster.start()
         yield cluster
