@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 
 FALLBACK_S = 5.0  # the longest a notifying store goes unread
 _SLICE_S = 0.2  # how soon a waiting listener notices it is asked to stop
+# The least time between two reads a notification wakes: a busy centre's stream of commits is read
+# in batches, five times a second at most, not once per commit (each read costs the seat CPU).
+MIN_READ_GAP_S = 0.2
 BACKOFF_S = (0.5, 1.0, 2.0, 4.0, 8.0)  # waits between reconnection attempts, the last repeated
 
 
@@ -70,6 +73,7 @@ class NotifyWaker:
         self.store = store
         self.fallback_s = fallback_s
         self._conn = None
+        self._woke = 0.0  # when the last wake-up returned (time.monotonic)
 
     def connect(self) -> None:
         """LISTEN on a connection of our own, unless already listening; ConnectionLost if the server is away."""
@@ -88,7 +92,8 @@ class NotifyWaker:
 
     def wait(self, stop: threading.Event) -> bool:
         """Until a change is announced (True), FALLBACK_S passed (True) or `stop` was set (False).
-        Announcements already queued are taken together: one read covers them all."""
+        Announcements queued meanwhile, and within MIN_READ_GAP_S of the last wake-up, are taken
+        together: one read covers them all."""
         import psycopg
 
         self.connect()
@@ -96,12 +101,18 @@ class NotifyWaker:
         try:
             while not stop.is_set():
                 if any(True for _ in self._conn.notifies(timeout=_SLICE_S, stop_after=1)):
+                    rest = self._woke + MIN_READ_GAP_S - time.monotonic()
+                    if rest > 0 and stop.wait(rest):
+                        return False
                     for _ in self._conn.notifies(timeout=0.0):
                         pass
-                    return True
+                    break
                 if time.monotonic() >= deadline:
-                    return True
-            return False
+                    break
+            else:
+                return False
+            self._woke = time.monotonic()
+            return True
         except psycopg.Error as err:
             self.close()
             raise ConnectionLost(f"lost the store's server: {str(err).splitlines()[0]}") from None
