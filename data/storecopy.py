@@ -101,10 +101,10 @@ def _copy_to_server(source: Store, url: str, force: bool, report: CopyReport, pr
         report.target = store.location
         _refuse_centre(store, force)
         # One transaction: the writers' lock keeps seats out, and a failure leaves the store as it was.
+        # What is there goes (a centre only when forced; else an empty store's first admin or name).
         with store.transaction() as tx:
-            if force:
-                names = ", ".join(f'"{n}"' for n in (*LAYERS, *TABLES))
-                tx.execute(f"TRUNCATE {names} RESTART IDENTITY")
+            names = ", ".join(f'"{n}"' for n in (*LAYERS, *TABLES))
+            tx.execute(f"TRUNCATE {names} RESTART IDENTITY")
             _copy_rows(source, tx, report, progress)
             for name in TABLES:  # new rows after the copied fids
                 tx.execute(f"SELECT setval(pg_get_serial_sequence('\"{name}\"', 'fid'), "

@@ -147,3 +147,13 @@ def test_cli_copy_reports_and_refuses(source, pg_url, capsys):
     assert code == 1 and "--force" in err and "Traceback" not in err
     code, _, err = run_cli(capsys, "store", "copy", "--from", source.path, "--to", "postgresql://nobody@/")
     assert code == 2 and err.count("\n") == 1
+
+
+def test_an_empty_store_with_a_name_and_an_admin_takes_a_copy_without_force(source, pg_store_url):
+    """What `gridsight init` and the first `users add` leave is not a centre: the copy replaces it."""
+    with Store.open(pg_store_url) as server:
+        auth.add_user(server, "boss", "admin", "admin-pass-1", None)
+        with server.transaction() as tx:
+            tx.execute("INSERT INTO centre (key, value) VALUES ('name', '新中心')")
+        copy_store(source, pg_store_url)
+        assert _digests(server) == _digests(source)
