@@ -148,9 +148,14 @@ class Desk(QObject):
         (another seat changed it) reloads the ticket instead of overwriting their decision."""
         try:
             action(int(ticket["version"]))
-        except TicketConflict:
-            self._say(self.tr("{ticket} was changed by someone else meanwhile: reloaded, nothing was "
-                              "overwritten. Check it and act again.").format(ticket=ticket["ticket_id"]))
+        except TicketConflict as err:
+            if err.by:
+                self._say(self.tr("{ticket} was changed meanwhile by {by} at {seat}: reloaded, nothing was "
+                                  "overwritten. Check it and act again.").format(
+                    ticket=ticket["ticket_id"], by=err.by, seat=err.seat or "?"))
+            else:
+                self._say(self.tr("{ticket} was changed by someone else meanwhile: reloaded, nothing was "
+                                  "overwritten. Check it and act again.").format(ticket=ticket["ticket_id"]))
             self.refresh(ticket["ticket_id"])
             return False
         except DispatchRefused as err:

@@ -363,17 +363,26 @@ class ConsoleWindow(QMainWindow):
             (("Home",), self.map.show_territory),
             (("F1",), self.help.toggle),
             (("Ctrl+F",), self.search.focus),
-            *(() if self.read_only else (
+            *(() if self.read_only else ((keys, self._online_only(action)) for keys, action in (
                 *(((str(n),), lambda n=n: self.assign_recommendation(n)) for n in range(1, RECOMMENDATIONS + 1)),
                 *(((f"Shift+{n}",), lambda n=n: self.desk.add_helper(n)) for n in range(1, RECOMMENDATIONS + 1)),
                 (("T",), self.desk.transfer),
                 (("M",), self.desk.merge),
                 (("E",), self.desk.escalate),
                 (("Ctrl+N",), self._new_incident_at_map_centre),
-            )),
+            ))),
         ):
             for key in keys:
                 QShortcut(QKeySequence(key), self, action)
+
+    def _online_only(self, action):
+        """A changing shortcut: while offline it says why nothing happens instead of trying the store."""
+        def run() -> None:
+            if self.offline:
+                self.statusBar().showMessage(self.offline_reason(), MESSAGE_MS)
+            else:
+                action()
+        return run
 
     # -- live positions -------------------------------------------------------------------
 

@@ -176,6 +176,10 @@
         <translation>请先选择一个事件（J / K）。</translation>
     </message>
     <message>
+        <source>{ticket} was changed meanwhile by {by} at {seat}: reloaded, nothing was overwritten. Check it and act again.</source>
+        <translation>{ticket} 已被 {by}（{seat}）修改：已重新载入，未覆盖任何内容。请核对后再操作。</translation>
+    </message>
+    <message>
         <source>{ticket} was changed by someone else meanwhile: reloaded, nothing was overwritten. Check it and act again.</source>
         <translation>{ticket} 已被他人修改：已重新载入，未覆盖任何内容。请核对后再操作。</translation>
     </message>

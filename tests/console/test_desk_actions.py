@@ -187,7 +187,7 @@ def test_a_ticket_changed_by_another_seat_is_reloaded_not_overwritten(open_windo
     select(qtbot, window, "T-3")
     other_seat.dispatch("T-3", "R0", actor="other", seat="seat-2", expected_version=1)
     press(qtbot, window, Qt.Key.Key_1)
-    assert "T-3 was changed by someone else meanwhile" in window.statusBar().currentMessage()
+    assert "T-3 was changed meanwhile by other at seat-2" in window.statusBar().currentMessage()
     assert stored(own_store, "T-3", "state, lead_id, version") == ("dispatched", "R0", 2)
     assert window.details.ticket["version"] == 2 and window.details.ticket["lead_id"] == "R0"
     assert window.details.timeline.item(0, 2).text() == "other @ seat-2"

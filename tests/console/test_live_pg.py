@@ -13,6 +13,8 @@ import textwrap
 import time
 
 import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
 
 from console.dispatch import Dispatcher, TicketConflict
 from console.ticketwatch import TicketWatcher
@@ -95,6 +97,11 @@ def test_a_console_loses_the_server_says_so_and_comes_back_with_what_it_missed(
         assert window.duty.offline.isVisible()
         assert all(not b.isEnabled() and "离线" in b.toolTip() for b in window.details.buttons.values())
         window.duty.grab().save(str(tmp_path / "offline-duty-bar.png"))
+        ticket = window.details.ticket
+        window.activateWindow()
+        QTest.keyClick(window, Qt.Key.Key_1)  # a dispatch key while offline: said, not tried on the store
+        assert window.statusBar().currentMessage().startswith("离线")
+        assert window.details.ticket == ticket
         own_pg_cluster.restart_server()
         missed = _take_in(qtbot, url, 2)  # committed while the console may still be away
         assert len(missed) == 2
