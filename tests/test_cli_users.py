@@ -11,6 +11,7 @@ import pytest
 
 from data import auth
 from data.store import Store
+from data.storecopy import copy_store
 from tests.clirun import run_cli as run
 from tests.data.imports_helpers import write_csv
 from tests.data.test_auth import PASSWORDS, PEOPLE, READS, _changes, template  # noqa: F401 (a fixture)
@@ -208,3 +209,27 @@ def test_video_watch_needs_a_role_that_may_take_in_tickets(capsys, monkeypatch, 
     assert code == NOT_ALLOWED and out == "" and err.count("\n") == 1
     assert "ticket.intake" in err and "dispatcher or supervisor" in err
     assert not (tmp_path / "alerts").exists()
+
+
+def test_sign_in_and_roles_hold_on_a_postgresql_store_which_cannot_switch_sign_in_off(capsys, monkeypatch, db, pg_url):
+    path, tickets = db
+    with Store.open(path) as source:
+        copy_store(source, pg_url, session=auth.Session(PEOPLE["admin"], "admin", "seat1"))
+    code, _, err = run(capsys, "ticket", "dispatch", tickets[0], "--db", pg_url, "--to", "C1001")
+    assert code == NOT_ALLOWED and "not signed in" in err
+    monkeypatch.setenv("GRIDSIGHT_PASSWORD", PASSWORDS["analyst"])
+    code, _, err = run(capsys, "ticket", "dispatch", tickets[0], "--db", pg_url, "--to", "C1001",
+                       "--user", PEOPLE["analyst"])
+    assert code == NOT_ALLOWED and "dispatcher" in err
+    monkeypatch.setenv("GRIDSIGHT_PASSWORD", PASSWORDS["dispatcher"])
+    assert run(capsys, "ticket", "dispatch", tickets[0], "--db", pg_url, "--to", "C1001", "--user",
+               PEOPLE["dispatcher"], "--seat", "desk-2")[0] == 0
+    code, out, _ = run(capsys, "ticket", "audit", "--db", pg_url, "--ticket", tickets[0], "--json",
+                       "--user", PEOPLE["dispatcher"])
+    assert (json.loads(out)[-1]["actor"], json.loads(out)[-1]["seat"]) == (PEOPLE["dispatcher"], "desk-2")
+    monkeypatch.setenv("GRIDSIGHT_PASSWORD", PASSWORDS["admin"])
+    code, out, _ = run(capsys, "users", "list", "--db", pg_url, "--user", PEOPLE["admin"], "--json")
+    assert code == 0 and {u["role"] for u in json.loads(out)} == set(auth.ROLES)
+    code, _, err = run(capsys, "users", "sign-in", "off", "--db", pg_url, "--user", PEOPLE["admin"])
+    assert code == 2 and "cannot be switched off on a server store" in err
+    assert run(capsys, "ticket", "list", "--db", pg_url)[0] == NOT_ALLOWED  # still signs in
