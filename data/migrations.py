@@ -15,22 +15,10 @@ from sqlalchemy.engine import Connection
 
 from data import geopackage, postgis
 from data.schema import (
-    LAYERS, STORAGE_SRID, TABLES, TICKET_FACT_TRIGGERS, TICKET_STATS_INDEXES, Layer, Table,
+    LAYERS, STORAGE_SRID, TABLES, TICKET_FACT_TRIGGERS, TICKET_STATS_INDEXES, Layer, Table, column_ddl,
 )
 
 MIGRATIONS_TABLE = "gridsight_migrations"
-
-
-def _column_ddl(table: Table) -> str:
-    parts = []
-    for col in table.columns:
-        spec = f'"{col.name}" {col.sql_type}'
-        if not col.nullable:
-            spec += " NOT NULL"
-        if col.unique:
-            spec += " UNIQUE"
-        parts.append(spec)
-    return ", ".join(parts)
 
 
 def _create_indexes(conn: Connection, table: Table, only: set[str] | None = None) -> None:
@@ -65,7 +53,7 @@ def create_layer(conn: Connection, layer: Layer) -> None:
         return
     conn.exec_driver_sql(
         f'CREATE TABLE "{layer.name}" (fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, '
-        f'geom {layer.geometry_type}, {_column_ddl(layer)})'
+        f'geom {layer.geometry_type}, {column_ddl(layer)})'
     )
     _register_contents(conn, layer, "features")
     conn.exec_driver_sql(
@@ -92,7 +80,7 @@ def create_table(conn: Connection, table: Table) -> None:
         return
     conn.exec_driver_sql(
         f'CREATE TABLE "{table.name}" (fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, '
-        f"{_column_ddl(table)})"
+        f"{column_ddl(table)})"
     )
     _register_contents(conn, table, "attributes")
     _create_indexes(conn, table)

@@ -8,6 +8,7 @@ set of column names.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 # Every geometry is stored in WGS-84 lon/lat; other Chinese systems are converted on entry.
@@ -51,6 +52,20 @@ class Layer(Table):
     """A spatial feature table: a Table plus one geometry column `geom`."""
 
     geometry_type: str = "GEOMETRY"  # GeoPackage geometry type name, e.g. MULTIPOLYGON
+
+
+def column_ddl(table: Table, type_name: Callable[[str], str] = str) -> str:
+    """The columns of CREATE TABLE for `table`, each type as `type_name` spells the schema's
+    (GeoPackage) type in the backend's SQL."""
+    parts = []
+    for col in table.columns:
+        spec = f'"{col.name}" {type_name(col.sql_type)}'
+        if not col.nullable:
+            spec += " NOT NULL"
+        if col.unique:
+            spec += " UNIQUE"
+        parts.append(spec)
+    return ", ".join(parts)
 
 
 def _cols(*spec: tuple) -> tuple[Column, ...]:
