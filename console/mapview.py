@@ -277,16 +277,6 @@ def coverage_command(location: str) -> list[str]:
             "print_coverage(sys.argv[1])", location]
 
 
-def _child_location(store: Store) -> tuple[str, dict | None]:
-    """How a child process opens `store`: its file, or its URL without the password (a command
-    line is visible to every user of the machine), the password going in the child's PGPASSWORD."""
-    if store.path is not None:
-        return str(store.path), None
-    url = store._engine.url  # the only copy of the password the console was given
-    env = {**os.environ, "PGPASSWORD": url.password} if url.password else None
-    return url._replace(drivername="postgresql", password=None).render_as_string(hide_password=False), env
-
-
 class _CoverageWorker(QObject):
     """Computes the rapid-response bands in a child process, waited for on a Python thread (see
     _MapLoader in app.py on why not a pool thread); the result arrives on the UI thread."""
@@ -300,10 +290,10 @@ class _CoverageWorker(QObject):
         self._stopped = False
 
     def start(self, store: Store) -> None:
-        location, env = _child_location(store)
+        location, secrets = store.for_another_process()
         try:
             self.child = subprocess.Popen(coverage_command(location), stdout=subprocess.PIPE,
-                                          stderr=subprocess.PIPE, text=True, env=env)
+                                          stderr=subprocess.PIPE, text=True, env={**os.environ, **secrets})
         except OSError as err:
             self._fail(str(err))
             return

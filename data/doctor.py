@@ -13,7 +13,6 @@ import shlex
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy.engine import make_url
 
 from data.centre import read_centre
 from data.store import Store
@@ -47,9 +46,7 @@ class Finding:
 def _named(store: Store) -> str:
     """The store as its fix commands take it: the file, or the URL without its password (a fix
     is printed and copied around; the one who runs it gives the password as they gave it)."""
-    if store.path is not None:
-        return str(store.path)
-    return make_url(store.location)._replace(password=None).render_as_string(hide_password=False)
+    return store.for_another_process()[0]
 
 
 def examine(store: Store, now: datetime | None = None) -> list[Finding]:

@@ -313,6 +313,16 @@ class Store:
                 raise
             raise StoreError(f"cannot read the store {self.location}: {_reason(err)}") from None
 
+    def for_another_process(self) -> tuple[str, dict[str, str]]:
+        """How another process opens this store: its file, or its URL without the password (a
+        command line and a printed fix are visible to others), and the environment variables that
+        carry the password there (PGPASSWORD; empty when there is none)."""
+        if self.path is not None:
+            return str(self.path), {}
+        url = self._engine.url
+        shown = url._replace(drivername="postgresql", password=None).render_as_string(hide_password=False)
+        return shown, ({"PGPASSWORD": url.password} if url.password else {})
+
     def listener_connection(self):
         """A psycopg connection of its own for LISTEN (PostgreSQL only; data.listener): outside the
         pool, in autocommit, with TCP keepalives so that a server gone away is noticed in seconds."""
